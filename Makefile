@@ -1,0 +1,59 @@
+# One entry point for people and CI. `make` alone prints the targets.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+TARGET ?= dev
+# Sample-data knobs for `make demo` (see `medallion generate-data --help`).
+ROWS ?= 2000
+BATCHES ?= 3
+SEED ?= 42
+
+.DEFAULT_GOAL := help
+.PHONY: help venv demo test lint format bench validate lock clean
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+venv: $(VENV)/.installed ## Create .venv with the pinned dependencies
+
+$(VENV)/.installed: requirements/lock.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is required"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements/lock.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+demo: venv ## Generate sample data and run the whole job locally
+	$(BIN)/medallion validate
+	$(BIN)/medallion generate-data --target $(TARGET) --rows $(ROWS) --batches $(BATCHES) --seed $(SEED)
+	$(BIN)/medallion run --target $(TARGET)
+	@echo
+	@echo "Query the local lakehouse:"
+	@echo "  $(BIN)/medallion tables --target $(TARGET)"
+	@echo "  $(BIN)/medallion sql --target $(TARGET) \"SELECT * FROM <schema>.<table> LIMIT 10\""
+
+test: venv ## Run the whole test suite (offline)
+	$(BIN)/pytest
+
+lint: venv ## ruff check + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+validate: venv ## Check every spec file (no Spark)
+	$(BIN)/medallion validate
+
+bench: venv ## Benchmark the job against plain Spark (writes bench/*.json, docs/benchmarks.md)
+	$(BIN)/python scripts/bench.py
+
+lock: ## Re-pin requirements/lock.txt from pyproject.toml
+	$(PYTHON) -m pip install --quiet "uv==0.9.5"
+	$(PYTHON) -m uv pip compile pyproject.toml --extra local --extra dev --generate-hashes \
+	  --python-version 3.11 --no-header --no-annotate -o requirements/lock.txt
+
+clean: ## Remove the local lakehouse (tables, checkpoints, landing files)
+	rm -rf .lakehouse

@@ -1,0 +1,166 @@
+"""`medallion` command line: validate specs, make sample data, run the job locally, query tables.
+
+Errors a user can fix (`MedallionError`) are printed as plain messages; exit codes:
+0 ok, 1 a run failed, 2 bad specs or parameters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+from medallion.errors import MedallionError, SpecError
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    try:
+        return args.handler(args)
+    except SpecError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except MedallionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if exc.__class__.__name__ in {"ParameterError", "BundleConfigError"} else 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="medallion", description=__doc__.splitlines()[0])
+    parser.add_argument("--project-dir", default=".", help="project folder (default: the one holding cwd)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check every spec file; no Spark needed")
+    p.add_argument("--specs", help="specs folder (default: <project>/specs)")
+    p.set_defaults(handler=_validate)
+
+    p = sub.add_parser("generate-data", help="write sample landing files with faker")
+    _target_option(p)
+    p.add_argument("--landing", help="landing folder (default: the target's landing_root)")
+    p.add_argument("--settings", help="generator settings (default: <project>/specs/sample_data.json)")
+    p.add_argument("--rows", type=int, default=2000, help="orders in the first drop (default 2000)")
+    p.add_argument("--seed", type=int, default=42, help="same seed, same bytes (default 42)")
+    p.add_argument("--start-date", type=date.fromisoformat, default=date(2024, 1, 1))
+    p.add_argument("--end-date", type=date.fromisoformat, default=date(2024, 3, 31))
+    p.add_argument("--batches", type=int, default=1, help="landing drops over the date range (default 1)")
+    p.add_argument("--anomalies", action="store_true", help="inject bad rows and write a manifest")
+    p.set_defaults(handler=_generate_data)
+
+    p = sub.add_parser("run", help="run the bundle's job on the local lakehouse")
+    _target_option(p)
+    p.add_argument("--job", help="job key in resources/*.yml (default: the only job)")
+    p.add_argument("--task", action="append", default=[], help="run only this task (repeatable)")
+    p.add_argument("--table", action="append", default=[], help="only this table in for-each tasks (repeatable)")
+    p.set_defaults(handler=_run)
+
+    p = sub.add_parser("sql", help="run a SQL query on the local lakehouse")
+    _target_option(p)
+    p.add_argument("query")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.add_argument("--limit", type=int, default=1000, help="rows shown at most (default 1000)")
+    p.set_defaults(handler=_sql)
+
+    p = sub.add_parser("tables", help="list local tables with row count, Delta version, last update")
+    _target_option(p)
+    p.set_defaults(handler=_tables)
+    return parser
+
+
+def _target_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-t", "--target", default=None, help="bundle target (default: the bundle's default)")
+
+
+def _root(args) -> Path:
+    from medallion.params import find_project_root
+
+    return find_project_root(args.project_dir)
+
+
+def _bundle_and_target(args):
+    from medallion.bundle import load_bundle
+
+    bundle = load_bundle(_root(args))
+    return bundle, args.target or bundle.default_target
+
+
+def _validate(args) -> int:
+    from medallion.specs import load_specs
+
+    specs_dir = Path(args.specs) if args.specs else _root(args) / "specs"
+    specs = load_specs(specs_dir)
+    print(
+        f"specs OK: {len(specs.bronze)} bronze, {len(specs.silver)} silver, "
+        f"{len(specs.gold)} gold tables in {specs_dir}"
+    )
+    return 0
+
+
+def _generate_data(args) -> int:
+    from medallion.datagen import generate_data
+
+    bundle, target = _bundle_and_target(args)
+    landing = Path(args.landing) if args.landing else Path(bundle.resolve_variables(target, local=True)["landing_root"])
+    settings = Path(args.settings) if args.settings else bundle.root / "specs" / "sample_data.json"
+    report = generate_data(
+        settings,
+        landing,
+        rows=args.rows,
+        seed=args.seed,
+        start_date=args.start_date,
+        end_date=args.end_date,
+        batches=args.batches,
+        anomalies=args.anomalies,
+    )
+    print(report.summary())
+    return 0
+
+
+def _run(args) -> int:
+    from medallion.runtime.runner import run_job
+    from medallion.runtime.session import get_spark
+
+    bundle, target = _bundle_and_target(args)
+    spark = get_spark(bundle, target)
+    result = run_job(spark, bundle, target, job=args.job, tasks=args.task, tables=args.table)
+    print(result.summary())
+    return 0 if result.ok else 1
+
+
+def _sql(args) -> int:
+    from medallion.query import format_rows
+    from medallion.runtime.session import get_spark
+
+    bundle, target = _bundle_and_target(args)
+    spark = get_spark(bundle, target)
+    print(format_rows(spark.sql(args.query), args.format, limit=args.limit))
+    return 0
+
+
+def _tables(args) -> int:
+    from medallion.query import format_rows, table_inventory
+    from medallion.runtime.session import get_spark
+
+    bundle, target = _bundle_and_target(args)
+    spark = get_spark(bundle, target)
+    print(format_rows(table_inventory(spark), "table", limit=10_000))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
