@@ -66,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     _target_option(p)
     p.add_argument("--job", help="job key in resources/*.yml (default: the only job)")
     p.add_argument("--task", action="append", default=[], help="run only this task (repeatable)")
-    p.add_argument("--table", action="append", default=[], help="only this table in for-each tasks (repeatable)")
+    p.add_argument(
+        "--table", action="append", default=[], help="only this table in for-each tasks (repeatable)"
+    )
     p.set_defaults(handler=_run)
 
     p = sub.add_parser("sql", help="run a SQL query on the local lakehouse")
@@ -115,7 +117,11 @@ def _generate_data(args) -> int:
     from medallion.datagen import generate_data
 
     bundle, target = _bundle_and_target(args)
-    landing = Path(args.landing) if args.landing else Path(bundle.resolve_variables(target, local=True)["landing_root"])
+    landing = (
+        Path(args.landing)
+        if args.landing
+        else Path(bundle.resolve_variables(target, local=True)["landing_root"])
+    )
     settings = Path(args.settings) if args.settings else bundle.root / "specs" / "sample_data.json"
     report = generate_data(
         settings,

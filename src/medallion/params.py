@@ -21,6 +21,7 @@ __all__ = [
     "declare_widgets",
     "find_project_root",
     "on_databricks",
+    "parse_flag",
 ]
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ def find_project_root(start: str | Path) -> Path:
     for folder in (here, *here.parents):
         if (folder / "databricks.yml").is_file():
             return folder
-    raise ParameterError(f"no databricks.yml found in {here} or any folder above it (run from inside the project)")
+    raise ParameterError(
+        f"no databricks.yml found in {here} or any folder above it (run from inside the project)"
+    )
 
 
 def declare_widgets(dbutils: Any, **extra: str) -> None:
@@ -101,3 +104,13 @@ def resolve_context(values: dict[str, str], project_root: Path) -> RunContext:
         checkpoint_root=values["checkpoint_root"],
         specs_dir=str(project_root / "specs"),
     )
+
+
+def parse_flag(name: str, value: str) -> bool:
+    """A true/false widget value; anything else is a clear error."""
+    text = (value or "").strip().lower()
+    if text in {"true", "yes", "1"}:
+        return True
+    if text in {"", "false", "no", "0"}:
+        return False
+    raise ParameterError(f"parameter {name}={value!r} must be true or false")

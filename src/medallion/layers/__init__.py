@@ -1,0 +1,1 @@
+"""The medallion layers: `plan` -> `bronze` -> `silver` -> `gold`, each one function per table."""

@@ -1,0 +1,40 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Plan
+# MAGIC Reads and validates every spec, creates the bronze, silver and gold schemas, and publishes the
+# MAGIC table lists as task values (`bronze_tables`, `silver_tables`, `gold_tables`) for the job's
+# MAGIC for-each tasks. Adding a table to the spec CSVs adds it here; no YAML changes.
+# MAGIC
+# MAGIC | Widget | Default | Meaning |
+# MAGIC |---|---|---|
+# MAGIC | `target` | `dev` | bundle target whose variables fill the empty widgets below |
+# MAGIC | `catalog`, `bronze_schema`, `silver_schema`, `gold_schema` | from the target | where tables go |
+# MAGIC | `landing_root`, `checkpoint_root` | from the target | landing files and stream checkpoints |
+
+# COMMAND ----------
+
+# MAGIC %run ./_bootstrap
+
+# COMMAND ----------
+
+import json
+
+from medallion.layers.plan import ensure_schemas, table_lists
+from medallion.params import context_from_widgets, declare_widgets
+from medallion.specs import load_specs
+
+declare_widgets(dbutils)
+ctx = context_from_widgets(dbutils)
+specs = load_specs(ctx.specs_dir)
+
+# COMMAND ----------
+
+ensure_schemas(spark, ctx)
+lists = table_lists(specs)
+for name, tables in lists.items():
+    dbutils.jobs.taskValues.set(name, tables)
+    print(f"{name}: {', '.join(tables) or '(none)'}")
+
+# COMMAND ----------
+
+dbutils.notebook.exit(json.dumps(lists))

@@ -1,0 +1,39 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Bronze ingest
+# MAGIC Ingests the new landing files of each bronze source exactly once (Auto Loader on Databricks, a file stream locally) into an append-only Delta table with audit columns (`_source_file`, `_ingested_at`, `_rescued_data`).
+# MAGIC
+# MAGIC | Widget | Default | Meaning |
+# MAGIC |---|---|---|
+# MAGIC | `table` | empty = every bronze table | the bronze table(s) to build, comma separated; the job passes one |
+# MAGIC | `target` | `dev` | bundle target whose variables fill the empty widgets below |
+# MAGIC | `catalog`, `*_schema`, `landing_root`, `checkpoint_root` | from the target | where things are |
+
+# COMMAND ----------
+
+# MAGIC %run ./_bootstrap
+
+# COMMAND ----------
+
+from medallion.layers import bronze
+from medallion.layers.metrics import exit_value
+from medallion.layers.plan import select_tables
+from medallion.params import context_from_widgets, declare_widgets
+from medallion.specs import load_specs
+
+declare_widgets(dbutils, table="")
+ctx = context_from_widgets(dbutils)
+specs = load_specs(ctx.specs_dir)
+tables = select_tables(specs.bronze, dbutils.widgets.get("table"))
+
+# COMMAND ----------
+
+runs = [bronze.ingest(spark, table, ctx) for table in tables]
+for run in runs:
+    print(
+        f"{run.layer}.{run.table}: {run.status}, read {run.rows_read}, wrote {run.rows_written}, {run.seconds:.1f}s"
+    )
+
+# COMMAND ----------
+
+dbutils.notebook.exit(exit_value(runs))

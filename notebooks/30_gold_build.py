@@ -1,0 +1,42 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Gold build
+# MAGIC Rebuilds each gold table from its SQL file (named in `specs/gold_tables.csv`), in dependency
+# MAGIC order, when a table it reads has changed since its last build.
+# MAGIC
+# MAGIC | Widget | Default | Meaning |
+# MAGIC |---|---|---|
+# MAGIC | `table` | empty = every gold table | gold table(s) to build, comma separated |
+# MAGIC | `force` | `false` | rebuild even when nothing upstream changed |
+# MAGIC | `target` | `dev` | bundle target whose variables fill the empty widgets below |
+# MAGIC | `catalog`, `*_schema`, `landing_root`, `checkpoint_root` | from the target | where things are |
+
+# COMMAND ----------
+
+# MAGIC %run ./_bootstrap
+
+# COMMAND ----------
+
+from medallion.layers import gold
+from medallion.layers.metrics import exit_value
+from medallion.layers.plan import select_tables
+from medallion.params import context_from_widgets, declare_widgets, parse_flag
+from medallion.specs import load_specs
+
+declare_widgets(dbutils, table="", force="false")
+ctx = context_from_widgets(dbutils)
+specs = load_specs(ctx.specs_dir)
+tables = select_tables(specs.gold, dbutils.widgets.get("table"))
+force = parse_flag("force", dbutils.widgets.get("force"))
+
+# COMMAND ----------
+
+runs = [gold.build(spark, table, ctx, force=force) for table in tables]
+for run in runs:
+    print(
+        f"{run.layer}.{run.table}: {run.status}, read {run.rows_read}, wrote {run.rows_written}, {run.seconds:.1f}s"
+    )
+
+# COMMAND ----------
+
+dbutils.notebook.exit(exit_value(runs))

@@ -1,0 +1,107 @@
+"""Bronze: each landing file ingested exactly once into an append-only Delta table.
+
+On Databricks the stream is Auto Loader (`cloudFiles`); locally it is Spark's file stream
+source. Both run with `trigger(availableNow=True)` and a checkpoint, so a rerun ingests nothing and
+a new drop ingests only its new files. Every row keeps where it came from (`_source_file`), when it
+arrived (`_ingested_at`) and whatever did not fit the declared schema (`_rescued_data`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING
+
+from medallion.context import RunContext
+from medallion.layers.metrics import TableRun, timed
+from medallion.params import on_databricks
+from medallion.specs.model import BronzeSource
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = ["AUDIT_COLUMNS", "RESCUED_COLUMN", "ingest", "source_schema_ddl"]
+
+log = logging.getLogger(__name__)
+
+RESCUED_COLUMN = "_rescued_data"
+AUDIT_COLUMNS = ("_source_file", "_ingested_at", RESCUED_COLUMN)
+
+
+def source_schema_ddl(source: BronzeSource) -> str:
+    """The declared columns as a DDL string, plus the rescued-data column."""
+    columns = [f"`{c.name}` {c.data_type}" for c in source.columns]
+    return ", ".join([*columns, f"`{RESCUED_COLUMN}` string"])
+
+
+def ingest(spark: SparkSession, source: BronzeSource, ctx: RunContext) -> TableRun:
+    """Ingest the new files of one landing folder into its bronze table."""
+    run = TableRun(layer="bronze", table=source.table)
+    target = ctx.table("bronze", source.table)
+    landing = ctx.landing(source.landing_folder)
+    with timed(run):
+        if not _has_files(landing):
+            log.warning("no files in %s yet; %s stays as it is", landing, target)
+            _create_empty(spark, source, target)
+            run.status = "skipped"
+            run.details["reason"] = f"no files in {landing}"
+            return run
+        stream = _read_stream(spark, source, ctx, landing).transform(_with_audit_columns)
+        query = (
+            stream.writeStream.format("delta")
+            .option("checkpointLocation", ctx.checkpoint("bronze", source.table))
+            .queryName(f"bronze_{source.table}")
+            .trigger(availableNow=True)
+            .toTable(target)
+        )
+        query.awaitTermination()
+        rows = sum(int(p.get("numInputRows", 0)) for p in query.recentProgress)
+        run.rows_read = run.rows_written = rows
+        if rows == 0:
+            run.status = "skipped"
+            run.details["reason"] = "no new files"
+    log.info("bronze %s: %d new rows in %.1fs", source.table, run.rows_written, run.seconds)
+    return run
+
+
+def _read_stream(spark: SparkSession, source: BronzeSource, ctx: RunContext, landing: str) -> DataFrame:
+    ddl = source_schema_ddl(source)
+    if on_databricks():
+        reader = (
+            spark.readStream.format("cloudFiles")
+            .option("cloudFiles.format", source.format)
+            .option("cloudFiles.schemaLocation", ctx.checkpoint("bronze", f"{source.table}/_schema"))
+            .option("rescuedDataColumn", RESCUED_COLUMN)
+            .schema(ddl.rsplit(", ", 1)[0])
+        )
+    else:
+        reader = (
+            spark.readStream.format(source.format)
+            .schema(ddl)
+            .option("mode", "PERMISSIVE")
+            .option("columnNameOfCorruptRecord", RESCUED_COLUMN)
+        )
+    return reader.options(**source.reader_options).load(landing)
+
+
+def _with_audit_columns(df: DataFrame) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    return df.withColumn("_source_file", F.col("_metadata.file_path")).withColumn(
+        "_ingested_at", F.current_timestamp()
+    )
+
+
+def _has_files(folder: str) -> bool:
+    """True when the folder holds at least one non-hidden file (works for /Volumes paths too)."""
+    if not os.path.isdir(folder):
+        return False
+    return any(not name.startswith((".", "_")) for name in os.listdir(folder))
+
+
+def _create_empty(spark: SparkSession, source: BronzeSource, target: str) -> None:
+    """Create the bronze table from its declared schema, so silver and gold can plan against it."""
+    spark.sql(
+        f"CREATE TABLE IF NOT EXISTS {target} ({source_schema_ddl(source)}, "
+        "`_source_file` string, `_ingested_at` timestamp) USING DELTA"
+    )

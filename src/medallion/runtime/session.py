@@ -1,0 +1,110 @@
+"""The one place a SparkSession is made.
+
+Inside Databricks the running session is used; with databricks-connect configured, a remote
+`DatabricksSession`; otherwise a local Spark + Delta Lake session whose warehouse, metastore and
+checkpoints live under `.lakehouse/<target>/` in the project. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from medallion.params import on_databricks
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+__all__ = ["get_spark", "local_spark", "wants_databricks_connect"]
+
+log = logging.getLogger(__name__)
+
+_HERE = Path(__file__).parent
+
+# Sized for a 2-core laptop or CI runner: few shuffle partitions, no UI, small Delta snapshots.
+_LOCAL_DEFAULTS: dict[str, str] = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.databricks.delta.snapshotPartitions": "2",
+    "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
+    "spark.databricks.delta.schema.autoMerge.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.jars.ivySettings": str(_HERE / "ivysettings.xml"),
+}
+
+
+def wants_databricks_connect() -> bool:
+    """databricks-connect is used when it is installed and a workspace is configured."""
+    if os.environ.get("MEDALLION_SPARK", "").lower() == "local":
+        return False
+    configured = any(os.environ.get(v) for v in ("DATABRICKS_HOST", "DATABRICKS_CONFIG_PROFILE"))
+    if not configured and os.environ.get("MEDALLION_SPARK", "").lower() != "connect":
+        return False
+    try:
+        import databricks.connect  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def get_spark(bundle: Any, target: str) -> SparkSession:
+    """The session for running `target`: Databricks, databricks-connect, or local."""
+    if on_databricks():
+        from pyspark.sql import SparkSession
+
+        return SparkSession.builder.getOrCreate()
+    if wants_databricks_connect():
+        from databricks.connect import DatabricksSession
+
+        log.info("using databricks-connect")
+        return DatabricksSession.builder.getOrCreate()
+    return local_spark(
+        bundle.local_root(target), app_name=f"{bundle.name}-{target}", conf=bundle.spark_conf()
+    )
+
+
+def local_spark(
+    root: str | Path, *, app_name: str = "medallion", conf: dict[str, str] | None = None
+) -> SparkSession:
+    """A local Spark + Delta session with warehouse and Derby metastore under `root`.
+
+    The metastore persists table names between runs, so `medallion sql` sees what `medallion run`
+    wrote. Only one process can hold it at a time.
+    """
+    from delta import configure_spark_with_delta_pip
+    from pyspark.sql import SparkSession
+
+    root = Path(root).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    metastore = root / "metastore"
+    java_options = " ".join(
+        [
+            f"-Dderby.system.home={metastore}",
+            f"-Dderby.stream.error.file={metastore / 'derby.log'}",
+            f"-Dlog4j2.configurationFile={_HERE / 'log4j2.properties'}",
+        ]
+    )
+    settings = {
+        **_LOCAL_DEFAULTS,
+        "spark.master": "local[2]",
+        "spark.app.name": app_name,
+        "spark.sql.warehouse.dir": str(root / "warehouse"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={metastore / 'metastore_db'};create=true",
+        "spark.driver.extraJavaOptions": java_options,
+        "spark.sql.catalogImplementation": "hive",
+        **(conf or {}),
+    }
+    builder = SparkSession.builder
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    spark = configure_spark_with_delta_pip(builder).getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    log.info("local Spark %s with Delta Lake, warehouse %s", spark.version, root / "warehouse")
+    return spark
