@@ -1,0 +1,74 @@
+"""Shared state of one spec load: the spec file names, the draft being filled and `SpecFile`.
+
+Kept apart from `loader` and `parsers` so the row parsers, the registry and the cross-file checks
+can all use it without importing each other.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from medallion.errors import SpecProblem
+from medallion.specs.csv_rows import Row
+from medallion.specs.model import BronzeSource, ColumnSpec, GoldTable, SilverTable
+
+__all__ = [
+    "BRONZE_FILE",
+    "COLUMNS_FILE",
+    "GOLD_FILE",
+    "GOLD_SQL_FOLDER",
+    "IDENTIFIER",
+    "IDENTIFIER_FIX",
+    "SILVER_FILE",
+    "Draft",
+    "SpecFile",
+]
+
+BRONZE_FILE = "bronze_sources.csv"
+SILVER_FILE = "incremental_load_patterns.csv"
+COLUMNS_FILE = "columns.csv"
+GOLD_FILE = "gold_tables.csv"
+GOLD_SQL_FOLDER = "gold"
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+IDENTIFIER_FIX = "use letters, digits and _ only, starting with a letter or _"
+
+
+@dataclass
+class Draft:
+    """Objects parsed so far plus every problem found; `validate` turns it into `Specs`."""
+
+    specs_dir: Path
+    folder: str  # how problems name the specs folder, e.g. "specs"
+    bronze: list[BronzeSource] = field(default_factory=list)
+    silver: list[SilverTable] = field(default_factory=list)
+    gold: list[GoldTable] = field(default_factory=list)
+    columns: list[ColumnSpec] = field(default_factory=list)
+    problems: list[SpecProblem] = field(default_factory=list)
+    unreadable: set[str] = field(default_factory=set)  # files whose rows could not all be read
+
+    def display(self, name: str) -> str:
+        return f"{self.folder}/{name}"
+
+    def readable(self, *names: str) -> bool:
+        """Cross-file checks against a broken file would only repeat its problem."""
+        return not self.unreadable.intersection(names)
+
+
+@dataclass(frozen=True)
+class SpecFile:
+    """A CSV spec file: `required` headers must be present and their cells filled.
+
+    `unique` cells identify a row (a repeat is a duplicate); `identifiers` cells must be valid
+    table/column names. `parse` turns one row into objects on the draft.
+    """
+
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    unique: tuple[str, ...]
+    identifiers: tuple[str, ...]
+    parse: Callable[[Row, Draft], None]
