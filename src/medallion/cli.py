@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # one line per JVM callback otherwise
     try:
         return args.handler(args)
     except SpecError as exc:
