@@ -13,13 +13,16 @@ pytestmark = pytest.mark.spark
 
 def _table() -> SilverTable:
     columns = tuple(
-        ColumnSpec("silver", "t", name, dtype) for name, dtype in [("k", "bigint"), ("v", "string"), ("seq", "int")]
+        ColumnSpec("silver", "t", name, dtype)
+        for name, dtype in [("k", "bigint"), ("v", "string"), ("seq", "int")]
     )
     return SilverTable("t", "src", "merge", keys=("k",), sequence_by=("seq",), columns=columns, row=7)
 
 
 def _frame(spark, rows):
-    return spark.createDataFrame(rows, "k bigint, v string, seq int, _source_file string, _ingested_at timestamp")
+    return spark.createDataFrame(
+        rows, "k bigint, v string, seq int, _source_file string, _ingested_at timestamp"
+    )
 
 
 def test_tie_on_latest_sequence_is_an_error_naming_key_and_spec_row(spark):
@@ -34,7 +37,12 @@ def test_tie_on_latest_sequence_is_an_error_naming_key_and_spec_row(spark):
 def test_exact_duplicates_and_older_versions_collapse_to_the_latest(spark):
     batch = _frame(
         spark,
-        [(1, "old", 1, "f1", None), (1, "new", 2, "f1", None), (1, "new", 2, "f2", None), (2, "only", 5, "f1", None)],
+        [
+            (1, "old", 1, "f1", None),
+            (1, "new", 2, "f1", None),
+            (1, "new", 2, "f2", None),
+            (2, "only", 5, "f1", None),
+        ],
     )
     rows = sorted((r.k, r.v, r.seq) for r in latest_per_key(batch, _table()).collect())
     assert rows == [(1, "new", 2), (2, "only", 5)]

@@ -67,7 +67,9 @@ def test_scenario(spark, tmp_path, name):
         _run_layers(spark, specs, ctx)
 
     # A rerun with nothing new commits no new Delta version anywhere.
-    tables = [ctx.table("bronze", s.table) for s in specs.bronze] + [ctx.table("silver", t.table) for t in specs.silver]
+    tables = [ctx.table("bronze", s.table) for s in specs.bronze] + [
+        ctx.table("silver", t.table) for t in specs.silver
+    ]
     before = {t: current_version(spark, t) for t in tables}
     _run_layers(spark, specs, ctx)
     assert {t: current_version(spark, t) for t in tables} == before
