@@ -39,9 +39,9 @@ class ColumnSpec:
 
     @property
     def select_expression(self) -> str:
-        """The SQL that produces this column from the upstream table."""
+        """The SQL that produces this column from the upstream table, always of the declared type."""
         if self.expression:
-            return self.expression
+            return f"try_cast(({self.expression}) AS {self.data_type})"
         return f"try_cast(`{self.name}` AS {self.data_type})"
 
 

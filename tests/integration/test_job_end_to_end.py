@@ -1,0 +1,145 @@
+"""The bundle's own job, run by the local runner on generated data, checked against the landing files."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+
+from medallion.bundle import load_bundle
+from medallion.datagen import generate_data
+from medallion.layers.delta_io import current_version
+from medallion.runtime.runner import run_job
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture
+def isolated_schemas(monkeypatch, request):
+    """Schemas of their own for this test, through the bundle's BUNDLE_VAR_* override."""
+    prefix = request.node.name.split("[")[0].replace("test_", "")[:20]
+    names = {layer: f"{prefix}_{layer}" for layer in ("bronze", "silver", "gold")}
+    for layer, name in names.items():
+        monkeypatch.setenv(f"BUNDLE_VAR_{layer}_schema", name)
+    return names
+
+
+def _latest_rows(landing: Path, folder: str, key: str) -> dict[str, dict]:
+    """Reference model of a merge: per key the row with the highest updated_at; deletes remove it."""
+    latest: dict[str, dict] = {}
+    for path in sorted((landing / folder).glob("*.csv")):
+        with path.open(newline="") as handle:
+            for row in csv.DictReader(handle):
+                current = latest.get(row[key])
+                if current is None or row["updated_at"] > current["updated_at"]:
+                    latest[row[key]] = row
+    return {k: r for k, r in latest.items() if r["operation"] != "D"}
+
+
+def test_demo_job_builds_every_layer_and_a_rerun_commits_nothing(spark, project_copy, isolated_schemas):
+    bundle = load_bundle(project_copy)
+    landing = Path(bundle.resolve_variables("dev", local=True)["landing_root"])
+    generate_data(
+        project_copy / "specs" / "sample_data.json",
+        landing,
+        rows=300,
+        seed=7,
+        start_date=date(2024, 1, 1),
+        end_date=date(2024, 2, 29),
+        batches=2,
+        anomalies=False,
+    )
+
+    result = run_job(spark, bundle, "dev", echo=lambda *_: None)
+    assert result.ok, result.error
+    assert {(t["layer"], t["table"]) for t in result.tables} >= {
+        ("bronze", "customers"),
+        ("silver", "dim_customer"),
+        ("gold", "daily_sales"),
+    }
+
+    silver, gold = isolated_schemas["silver"], isolated_schemas["gold"]
+    # dim_customer holds exactly the customers whose latest change is not a delete, with that change's values.
+    expected = _latest_rows(landing, "customers", "customer_id")
+    dim = {r.customer_id: r for r in spark.table(f"spark_catalog.{silver}.dim_customer").collect()}
+    assert set(dim) == set(expected)
+    assert all(dim[k].email == expected[k]["email"].strip().lower() for k in expected)
+
+    # Gold revenue per day equals the same sum computed straight from silver with the DataFrame API.
+    from pyspark.sql import functions as F
+
+    orders = spark.table(f"spark_catalog.{silver}.fact_order").filter("status <> 'cancelled'")
+    lines = spark.table(f"spark_catalog.{silver}.fact_order_line")
+    expected_daily = (
+        orders.join(lines, "order_id")
+        .groupBy("order_date")
+        .agg(F.sum("line_amount").cast("decimal(18,2)").alias("revenue"))
+    )
+    actual_daily = (
+        spark.table(f"spark_catalog.{gold}.daily_sales")
+        .groupBy("order_date")
+        .agg(F.sum("revenue").cast("decimal(18,2)").alias("revenue"))
+    )
+    assert_df_equality(actual_daily, expected_daily, ignore_row_order=True, ignore_nullable=True)
+
+    # A second run with no new files commits no new Delta version to silver or gold.
+    names = [f"spark_catalog.{silver}.{t}" for t in ("dim_customer", "fact_order", "fact_web_event")]
+    names += [f"spark_catalog.{gold}.{t}" for t in ("daily_sales", "customer_lifetime_value")]
+    before = {n: current_version(spark, n) for n in names}
+    again = run_job(spark, bundle, "dev", echo=lambda *_: None)
+    assert again.ok, again.error
+    assert {n: current_version(spark, n) for n in names} == before
+    assert {t["status"] for t in again.tables if t["layer"] in ("silver", "gold")} == {"skipped"}
+
+
+def _append(path: Path, lines: list[str]) -> None:
+    with path.open("a") as handle:
+        handle.write("".join(line + "\n" for line in lines))
+
+
+def test_a_table_added_only_through_spec_rows_reaches_silver_and_gold(spark, project_copy, isolated_schemas):
+    specs = project_copy / "specs"
+    _append(specs / "bronze_sources.csv", ["kiosks,csv,kiosks,header=true,Kiosk master"])
+    _append(
+        specs / "columns.csv",
+        [
+            "bronze,kiosks,kiosk_id,string,,true,",
+            "bronze,kiosks,city,string,,true,",
+            "bronze,kiosks,changed_at,string,,true,",
+            "silver,dim_kiosk,kiosk_id,string,,false,",
+            "silver,dim_kiosk,city,string,upper(city),true,",
+            "silver,dim_kiosk,changed_at,timestamp,,false,",
+        ],
+    )
+    _append(specs / "incremental_load_patterns.csv", ["dim_kiosk,kiosks,merge,kiosk_id,changed_at,,,Kiosks"])
+    _append(specs / "gold_tables.csv", ["kiosks_per_city,kiosks_per_city.sql,Kiosks per city"])
+    (specs / "gold" / "kiosks_per_city.sql").write_text(
+        "SELECT city, count(*) AS kiosks FROM ${silver}.dim_kiosk GROUP BY city\n"
+    )
+    bundle = load_bundle(project_copy)
+    landing = Path(bundle.resolve_variables("dev", local=True)["landing_root"]) / "kiosks"
+    landing.mkdir(parents=True)
+    (landing / "kiosks_0001.csv").write_text(
+        "kiosk_id,city,changed_at\nK1,berlin,2024-01-01 00:00:00\nK2,paris,2024-01-01 00:00:00\n"
+        "K3,berlin,2024-01-01 00:00:00\nK2,berlin,2024-01-02 00:00:00\n"
+    )
+
+    result = run_job(spark, bundle, "dev", echo=lambda *_: None)
+    assert result.ok, result.error
+
+    plan = next(t for t in result.task_runs if t.task_key == "plan")
+    assert plan.status == "ok"
+    silver = spark.table(f"spark_catalog.{isolated_schemas['silver']}.dim_kiosk")
+    assert sorted((r.kiosk_id, r.city) for r in silver.collect()) == [
+        ("K1", "BERLIN"),
+        ("K2", "BERLIN"),
+        ("K3", "BERLIN"),
+    ]
+    gold = spark.table(f"spark_catalog.{isolated_schemas['gold']}.kiosks_per_city")
+    assert [(r.city, r.kiosks) for r in gold.collect()] == [("BERLIN", 3)]
+    summary = json.dumps(result.tables)
+    assert "dim_kiosk" in summary and "kiosks_per_city" in summary
