@@ -31,7 +31,7 @@ demo: venv ## Generate sample data and run the whole job locally
 	@echo
 	@echo "Query the local lakehouse:"
 	@echo "  $(BIN)/medallion tables --target $(TARGET)"
-	@echo "  $(BIN)/medallion sql --target $(TARGET) \"SELECT * FROM <schema>.<table> LIMIT 10\""
+	@echo "  $(BIN)/medallion sql --target $(TARGET) \"SELECT * FROM local_gold.daily_sales ORDER BY order_date LIMIT 10\""
 
 test: venv ## Run the whole test suite (offline)
 	$(BIN)/pytest
