@@ -55,7 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     _target_option(p)
     p.add_argument("--landing", help="landing folder (default: the target's landing_root)")
     p.add_argument("--settings", help="generator settings (default: <project>/specs/sample_data.json)")
-    p.add_argument("--rows", type=int, default=2000, help="orders in the first drop (default 2000)")
+    p.add_argument(
+        "--rows",
+        type=int,
+        default=2000,
+        help="driver rows in the first drop; other entities scale from it (default 2000)",
+    )
     p.add_argument("--seed", type=int, default=42, help="same seed, same bytes (default 42)")
     p.add_argument("--start-date", type=date.fromisoformat, default=date(2024, 1, 1))
     p.add_argument("--end-date", type=date.fromisoformat, default=date(2024, 3, 31))
