@@ -111,7 +111,7 @@ def _by_layer(tables: list[dict], seconds_by_layer: dict[str, float], memory: di
     for layer in ("bronze", "silver", "gold"):
         rows = [t for t in tables if t["layer"] == layer]
         written = sum(int(t["rows_written"]) for t in rows)
-        seconds = seconds_by_layer.get(layer, sum(float(t["seconds"]) for t in rows))
+        seconds = seconds_by_layer[layer]
         layers[layer] = {
             "rows": written,
             "seconds": round(seconds, 2),
