@@ -15,6 +15,7 @@ __all__ = [
     "JobRunError",
     "MedallionError",
     "ParameterError",
+    "SpecDriftError",
     "SpecError",
     "SpecProblem",
 ]
@@ -68,6 +69,10 @@ class ParameterError(MedallionError):
 
 class DataError(MedallionError):
     """The data itself breaks a rule the pipeline relies on (e.g. two versions of one key tie)."""
+
+
+class SpecDriftError(MedallionError):
+    """A table was built from a spec whose shape (keys, sequence, tracked columns...) has changed."""
 
 
 class JobRunError(MedallionError):

@@ -3,7 +3,8 @@
 
 Every writer has the signature `(spark, batch, table, target, batch_id) -> dict of counts` and must
 be idempotent for a replayed `batch_id` (Structured Streaming replays the last batch after a crash).
-New patterns (e.g. SCD2) register here.
+`batch` holds conformed rows whose keys and sequence are not NULL; `target` names the table and its
+side tables. The history patterns (scd1, scd2) live in `scd`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from medallion.errors import DataError
+from medallion.layers.scd import write_scd
+from medallion.layers.silver_tables import SilverTarget
 from medallion.layers.transforms import DELETE_FLAG, content_columns
 from medallion.specs.model import SilverTable
 
@@ -23,7 +26,7 @@ __all__ = ["LOAD_PATTERNS", "Writer", "latest_per_key", "register"]
 
 log = logging.getLogger(__name__)
 
-Writer = Callable[["SparkSession", "DataFrame", SilverTable, str, int], dict[str, int]]
+Writer = Callable[["SparkSession", "DataFrame", SilverTable, SilverTarget, int], dict[str, int]]
 LOAD_PATTERNS: dict[str, Writer] = {}
 
 
@@ -35,35 +38,31 @@ def register(name: str) -> Callable[[Writer], Writer]:
     return _register
 
 
-def _txn(table: str) -> dict[str, str]:
+def _txn(target: SilverTarget, batch_id: int) -> dict[str, str]:
     """Delta idempotent-write options keyed by the target table (one stream per table)."""
-    return {"txnAppId": f"medallion:{table}"}
+    return {"txnAppId": target.txn_app_id(target.name), "txnVersion": str(batch_id)}
 
 
 @register("append")
 def append(
-    spark: SparkSession, batch: DataFrame, table: SilverTable, target: str, batch_id: int
+    spark: SparkSession, batch: DataFrame, table: SilverTable, target: SilverTarget, batch_id: int
 ) -> dict[str, int]:
     """Append the batch as it is; a replayed batch id is skipped by Delta."""
     rows = batch.drop(DELETE_FLAG)
-    rows.write.format("delta").mode("append").options(**_txn(target), txnVersion=str(batch_id)).saveAsTable(
-        target
-    )
+    rows.write.format("delta").mode("append").options(**_txn(target, batch_id)).saveAsTable(target.name)
     return {"inserted": rows.count()}
 
 
 @register("overwrite")
 def overwrite(
-    spark: SparkSession, batch: DataFrame, table: SilverTable, target: str, batch_id: int
+    spark: SparkSession, batch: DataFrame, table: SilverTable, target: SilverTarget, batch_id: int
 ) -> dict[str, int]:
     """Replace the table with the newest file of the batch: each drop is a full snapshot."""
     from pyspark.sql import functions as F
 
     newest = batch.agg(F.max("_source_file")).first()[0]
     rows = batch.filter(F.col("_source_file") == newest).drop(DELETE_FLAG)
-    rows.write.format("delta").mode("overwrite").options(
-        **_txn(target), txnVersion=str(batch_id)
-    ).saveAsTable(target)
+    rows.write.format("delta").mode("overwrite").options(**_txn(target, batch_id)).saveAsTable(target.name)
     return {"inserted": rows.count(), "snapshot_file": newest}
 
 
@@ -98,7 +97,7 @@ def latest_per_key(batch: DataFrame, table: SilverTable) -> DataFrame:
 
 @register("merge")
 def merge(
-    spark: SparkSession, batch: DataFrame, table: SilverTable, target: str, batch_id: int
+    spark: SparkSession, batch: DataFrame, table: SilverTable, target: SilverTarget, batch_id: int
 ) -> dict[str, int]:
     """Upsert the latest row per key; an older sequence never overwrites a newer one.
 
@@ -112,7 +111,7 @@ def merge(
     newer = _newer_condition(table.sequence_by)
     columns = [*content_columns(table), "_source_file", "_ingested_at"]
     values = {f"`{c}`": f"s.`{c}`" for c in columns}
-    builder = DeltaTable.forName(spark, target).alias("t").merge(latest.alias("s"), on)
+    builder = DeltaTable.forName(spark, target.name).alias("t").merge(latest.alias("s"), on)
     if table.delete_when:
         builder = builder.whenMatchedDelete(condition=f"s.`{DELETE_FLAG}` AND {newer}")
         builder = builder.whenMatchedUpdate(condition=f"NOT s.`{DELETE_FLAG}` AND {newer}", set=values)
@@ -126,6 +125,10 @@ def merge(
         "updated": int(result.get("num_updated_rows", 0)),
         "deleted": int(result.get("num_deleted_rows", 0)),
     }
+
+
+LOAD_PATTERNS["scd1"] = write_scd
+LOAD_PATTERNS["scd2"] = write_scd
 
 
 def _newer_condition(sequence: tuple[str, ...]) -> str:

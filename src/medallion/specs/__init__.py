@@ -15,6 +15,7 @@ from medallion.specs.model import (
     BronzeSource,
     ColumnSpec,
     GoldTable,
+    ScdSpec,
     SilverTable,
     Specs,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "BronzeSource",
     "ColumnSpec",
     "GoldTable",
+    "ScdSpec",
     "SilverTable",
     "Specs",
     "check_specs",

@@ -22,6 +22,7 @@ __all__ = [
     "GOLD_SQL_FOLDER",
     "IDENTIFIER",
     "IDENTIFIER_FIX",
+    "SCD_FILE",
     "SILVER_FILE",
     "Draft",
     "SpecFile",
@@ -29,6 +30,7 @@ __all__ = [
 
 BRONZE_FILE = "bronze_sources.csv"
 SILVER_FILE = "incremental_load_patterns.csv"
+SCD_FILE = "scd_mappings.csv"
 COLUMNS_FILE = "columns.csv"
 GOLD_FILE = "gold_tables.csv"
 GOLD_SQL_FOLDER = "gold"
@@ -72,3 +74,4 @@ class SpecFile:
     unique: tuple[str, ...]
     identifiers: tuple[str, ...]
     parse: Callable[[Row, Draft], None]
+    may_be_missing: bool = False  # a project without such tables may leave the file out

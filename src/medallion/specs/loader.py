@@ -51,6 +51,8 @@ def _load(specs_dir: Path) -> tuple[Specs, list[SpecProblem]]:
 
 
 def _parse_file(spec_file: SpecFile, draft: Draft) -> None:
+    if spec_file.may_be_missing and not (draft.specs_dir / spec_file.name).exists():
+        return
     table = read_csv(
         draft.specs_dir / spec_file.name,
         draft.display(spec_file.name),

@@ -11,17 +11,22 @@ from dataclasses import dataclass, field
 __all__ = [
     "LAYERS",
     "LOAD_PATTERNS",
+    "MERGE_PATTERNS",
+    "SCD_SOURCE_KINDS",
     "SOURCE_FORMATS",
     "BronzeSource",
     "ColumnSpec",
     "GoldTable",
+    "ScdSpec",
     "SilverTable",
     "Specs",
 ]
 
 LAYERS = ("bronze", "silver", "gold")
 SOURCE_FORMATS = ("csv", "json")
-LOAD_PATTERNS = ("append", "overwrite", "merge")
+LOAD_PATTERNS = ("append", "overwrite", "merge", "scd1", "scd2")  # every writer word
+MERGE_PATTERNS = ("append", "overwrite", "merge")  # the words incremental_load_patterns.csv takes
+SCD_SOURCE_KINDS = ("changes", "snapshot")
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,30 @@ class BronzeSource:
 
 
 @dataclass(frozen=True)
+class ScdSpec:
+    """How a slowly changing dimension keeps history (a row of scd_mappings.csv).
+
+    `tracked_columns` is resolved by `validate`: when the spec leaves it empty it becomes every
+    column that is not a key, a sequence column or untracked.
+    """
+
+    scd_type: int  # 1: latest version only; 2: one row per version with validity columns
+    source_kind: str = "changes"  # changes: rows are change events; snapshot: each drop is the table
+    tracked_columns: tuple[str, ...] = ()
+    untracked_columns: tuple[str, ...] = ()
+    effective_from_column: str = "effective_from"
+    effective_to_column: str = "effective_to"
+    is_current_column: str = "is_current"
+
+    @property
+    def validity_columns(self) -> tuple[str, ...]:
+        """The columns SCD2 adds to the table (none for SCD1)."""
+        if self.scd_type != 2:
+            return ()
+        return (self.effective_from_column, self.effective_to_column, self.is_current_column)
+
+
+@dataclass(frozen=True)
 class SilverTable:
     """A silver table built from one bronze table (incremental_load_patterns.csv)."""
 
@@ -72,6 +101,8 @@ class SilverTable:
     description: str = ""
     columns: tuple[ColumnSpec, ...] = ()
     row: int = 0
+    scd: ScdSpec | None = None  # set for scd1/scd2 tables (declared in scd_mappings.csv)
+    spec_file: str = "incremental_load_patterns.csv"  # the file `row` refers to
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,19 @@ from medallion.specs.draft import (
     GOLD_SQL_FOLDER,
     IDENTIFIER,
     IDENTIFIER_FIX,
+    SCD_FILE,
     SILVER_FILE,
     Draft,
     SpecFile,
 )
 from medallion.specs.model import (
-    LOAD_PATTERNS,
+    MERGE_PATTERNS,
+    SCD_SOURCE_KINDS,
     SOURCE_FORMATS,
     BronzeSource,
     ColumnSpec,
     GoldTable,
+    ScdSpec,
     SilverTable,
 )
 from medallion.specs.sql_text import data_type_problem, expression_problems, table_references
@@ -110,12 +113,20 @@ def _check_relative_path(row: Row, column: str, value: str, draft: Draft, fix: s
 
 def _parse_silver(row: Row, draft: Draft) -> None:
     pattern = row.get("load_pattern").lower()
-    if pattern and pattern not in LOAD_PATTERNS:
+    if pattern in ("scd1", "scd2"):
+        draft.problems.append(
+            row.problem(
+                "load_pattern",
+                f"{pattern} tables are declared in {SCD_FILE}",
+                f"move this table to {SCD_FILE} (columns: {', '.join(_SCD_HEADERS)})",
+            )
+        )
+    elif pattern and pattern not in MERGE_PATTERNS:
         draft.problems.append(
             row.problem(
                 "load_pattern",
                 f"unknown load_pattern {row.get('load_pattern')!r}",
-                f"use one of: {', '.join(LOAD_PATTERNS)}",
+                f"use one of: {', '.join(MERGE_PATTERNS)}; history tables go in {SCD_FILE}",
             )
         )
     keys = _name_list(row, "keys", draft)
@@ -136,7 +147,7 @@ def _parse_silver(row: Row, draft: Draft) -> None:
                 )
             )
     if delete_when:
-        if pattern in LOAD_PATTERNS and pattern != "merge":
+        if pattern in MERGE_PATTERNS and pattern != "merge":
             draft.problems.append(
                 row.problem(
                     "delete_when",
@@ -175,6 +186,112 @@ def _name_list(row: Row, column: str, draft: Draft) -> tuple[str, ...]:
         else:
             names.append(name)
     return tuple(names)
+
+
+# --- scd_mappings.csv --------------------------------------------------------------------------
+
+_SCD_REQUIRED = ("table", "source_table", "scd_type", "keys", "sequence_by")
+_SCD_OPTIONAL = (
+    "source_kind",
+    "delete_when",
+    "tracked_columns",
+    "untracked_columns",
+    "effective_from_column",
+    "effective_to_column",
+    "is_current_column",
+    "partition_by",
+    "description",
+)
+_SCD_HEADERS = _SCD_REQUIRED + _SCD_OPTIONAL
+_VALIDITY_DEFAULTS = {
+    "effective_from_column": "effective_from",
+    "effective_to_column": "effective_to",
+    "is_current_column": "is_current",
+}
+
+
+def _parse_scd(row: Row, draft: Draft) -> None:
+    scd_type = row.get("scd_type").upper().removeprefix("SCD").strip()
+    if row.get("scd_type") and scd_type not in ("1", "2"):
+        draft.problems.append(
+            row.problem("scd_type", f"unknown scd_type {row.get('scd_type')!r}", "use 1 or 2")
+        )
+    kind = (row.get("source_kind") or "changes").lower()
+    if kind not in SCD_SOURCE_KINDS:
+        draft.problems.append(
+            row.problem(
+                "source_kind",
+                f"unknown source_kind {row.get('source_kind')!r}",
+                f"use one of: {', '.join(SCD_SOURCE_KINDS)} (empty = changes)",
+            )
+        )
+    keys = _name_list(row, "keys", draft)
+    sequence_by = _name_list(row, "sequence_by", draft)
+    delete_when = row.get("delete_when")
+    if kind == "snapshot" and delete_when:
+        draft.problems.append(
+            row.problem(
+                "delete_when",
+                "a snapshot source derives deletes from the keys missing in a snapshot",
+                "clear delete_when, or use source_kind changes for a feed with an operation column",
+            )
+        )
+    if kind == "snapshot" and len(sequence_by) > 1:
+        draft.problems.append(
+            row.problem(
+                "sequence_by",
+                "a snapshot source is ordered by one column (the snapshot's date or number)",
+                "name one column that all rows of a snapshot share, e.g. snapshot_date",
+            )
+        )
+    for message, fix in expression_problems(delete_when) if delete_when else ():
+        draft.problems.append(row.problem("delete_when", message, fix))
+    validity = {}
+    for column, default in _VALIDITY_DEFAULTS.items():
+        name = row.get(column) or default
+        if not IDENTIFIER.match(name):
+            draft.problems.append(row.problem(column, f"{name!r} is not a valid column name", IDENTIFIER_FIX))
+        validity[column] = name
+    if scd_type == "2" and len({v.lower() for v in validity.values()}) < len(validity):
+        draft.problems.append(
+            row.problem(
+                "is_current_column",
+                "the validity columns must have three different names",
+                "e.g. effective_from, effective_to, is_current",
+            )
+        )
+    tracked = _name_list(row, "tracked_columns", draft)
+    untracked = _name_list(row, "untracked_columns", draft)
+    for name in tracked:
+        if name.lower() in (u.lower() for u in untracked):
+            draft.problems.append(
+                row.problem(
+                    "untracked_columns",
+                    f"{name!r} is both tracked and untracked",
+                    "list it in tracked_columns or in untracked_columns, not both",
+                )
+            )
+    draft.silver.append(
+        SilverTable(
+            table=row.get("table"),
+            source_table=row.get("source_table"),
+            load_pattern=f"scd{scd_type}" if scd_type in ("1", "2") else "",
+            keys=keys,
+            sequence_by=sequence_by,
+            delete_when=delete_when,
+            partition_by=_name_list(row, "partition_by", draft),
+            description=row.get("description"),
+            row=row.number,
+            scd=ScdSpec(
+                scd_type=2 if scd_type == "2" else 1,
+                source_kind=kind,
+                tracked_columns=tracked,
+                untracked_columns=untracked,
+                **validity,
+            ),
+            spec_file=SCD_FILE,
+        )
+    )
 
 
 # --- columns.csv --------------------------------------------------------------------------------
@@ -312,6 +429,15 @@ SPEC_FILES: tuple[SpecFile, ...] = (
         unique=("table",),
         identifiers=("table", "source_table"),
         parse=_parse_silver,
+    ),
+    SpecFile(
+        SCD_FILE,
+        required=_SCD_REQUIRED,
+        optional=_SCD_OPTIONAL,
+        unique=("table",),
+        identifiers=("table", "source_table"),
+        parse=_parse_scd,
+        may_be_missing=True,
     ),
     SpecFile(
         COLUMNS_FILE,

@@ -14,9 +14,18 @@ from collections import defaultdict
 from dataclasses import replace
 
 from medallion.errors import SpecProblem
-from medallion.specs.draft import BRONZE_FILE, COLUMNS_FILE, GOLD_FILE, GOLD_SQL_FOLDER, SILVER_FILE, Draft
+from medallion.specs.draft import (
+    BRONZE_FILE,
+    COLUMNS_FILE,
+    GOLD_FILE,
+    GOLD_SQL_FOLDER,
+    SCD_FILE,
+    SILVER_FILE,
+    Draft,
+)
 from medallion.specs.model import BronzeSource, ColumnSpec, GoldTable, SilverTable, Specs
 from medallion.specs.sql_text import ColumnRef, column_references, table_references
+from medallion.specs.validate_scd import check_scd_tables
 
 __all__ = ["TECHNICAL_PREFIX", "cross_check"]
 
@@ -25,7 +34,7 @@ log = logging.getLogger(__name__)
 # Bronze ingestion may add technical columns (e.g. _metadata, _rescued_data, _ingested_at) that
 # columns.csv does not list; expressions may read them without a problem being reported.
 TECHNICAL_PREFIX = "_"
-_FILE_FOR_LAYER = {"bronze": BRONZE_FILE, "silver": SILVER_FILE, "gold": GOLD_FILE}
+_FILES_FOR_LAYER = {"bronze": (BRONZE_FILE,), "silver": (SILVER_FILE, SCD_FILE), "gold": (GOLD_FILE,)}
 
 
 def cross_check(draft: Draft) -> Specs:
@@ -42,10 +51,12 @@ def cross_check(draft: Draft) -> Specs:
     _check_column_lists(draft, columns)
     _check_expressions(draft, bronze, silver, columns)
     gold = _check_gold(draft, bronze, silver)
+    silver_tables = [replace(s, columns=tuple(columns["silver", s.table.lower()])) for s in draft.silver]
+    silver_tables = check_scd_tables(draft, silver_tables)
 
     return Specs(
         bronze=tuple(replace(b, columns=tuple(columns["bronze", b.table.lower()])) for b in draft.bronze),
-        silver=tuple(replace(s, columns=tuple(columns["silver", s.table.lower()])) for s in draft.silver),
+        silver=tuple(silver_tables),
         gold=gold,
     )
 
@@ -65,14 +76,14 @@ def _choices(name: str, known: list[str], what: str) -> str:
 
 def _check_column_owners(draft: Draft, tables: dict[str, dict[str, object]]) -> None:
     for column in draft.columns:
-        table_file = _FILE_FOR_LAYER[column.layer]
-        if draft.readable(table_file) and column.table.lower() not in tables[column.layer]:
+        table_files = _FILES_FOR_LAYER[column.layer]
+        if draft.readable(*table_files) and column.table.lower() not in tables[column.layer]:
             _problem(
                 draft,
                 COLUMNS_FILE,
                 column.row,
                 "table",
-                f"{column.layer} table {column.table!r} is not declared in {table_file}",
+                f"{column.layer} table {column.table!r} is not declared in {' or '.join(table_files)}",
                 _choices(column.table, [t for t in tables[column.layer]], f"{column.layer} tables"),
             )
 
@@ -82,7 +93,7 @@ def _check_tables_have_columns(draft: Draft, columns: dict[tuple[str, str], list
         return
     items: list[tuple[str, str, BronzeSource | SilverTable]] = [
         *(("bronze", BRONZE_FILE, b) for b in draft.bronze),
-        *(("silver", SILVER_FILE, s) for s in draft.silver),
+        *(("silver", s.spec_file, s) for s in draft.silver),
     ]
     for layer, file, item in items:
         if not columns[layer, item.table.lower()]:
@@ -103,7 +114,7 @@ def _check_sources(draft: Draft, bronze: dict[str, BronzeSource]) -> None:
         if table.source_table.lower() not in bronze:
             _problem(
                 draft,
-                SILVER_FILE,
+                table.spec_file,
                 table.row,
                 "source_table",
                 f"source_table {table.source_table!r} is not a bronze table",
@@ -131,7 +142,7 @@ def _check_column_lists(draft: Draft, columns: dict[tuple[str, str], list[Column
                 if value.lower() not in lowered:
                     _problem(
                         draft,
-                        SILVER_FILE,
+                        table.spec_file,
                         table.row,
                         header,
                         f"{value!r} is not a column of silver table {table.table}",
@@ -146,7 +157,7 @@ def _check_expressions(
     columns: dict[tuple[str, str], list[ColumnSpec]],
 ) -> None:
     """Silver expressions and delete_when read columns of the bronze source table."""
-    if not draft.readable(COLUMNS_FILE, BRONZE_FILE, SILVER_FILE):
+    if not draft.readable(COLUMNS_FILE, BRONZE_FILE, SILVER_FILE, SCD_FILE):
         return
     for table in draft.silver:
         source = bronze.get(table.source_table.lower())
@@ -157,7 +168,7 @@ def _check_expressions(
             if not _reads_column(ref, source_columns):
                 _problem(
                     draft,
-                    SILVER_FILE,
+                    table.spec_file,
                     table.row,
                     "delete_when",
                     f"{ref.text!r} is not a column of bronze table {source.table}",
@@ -215,7 +226,7 @@ def _check_gold(
         display = f"{GOLD_SQL_FOLDER}/{item.sql_file}"
         refs, _ = table_references(item.sql)
         for ref in refs:
-            if not draft.readable(_FILE_FOR_LAYER[ref.layer]) or ref.table.lower() in known[ref.layer]:
+            if not draft.readable(*_FILES_FOR_LAYER[ref.layer]) or ref.table.lower() in known[ref.layer]:
                 continue
             _problem(
                 draft,

@@ -1,0 +1,183 @@
+"""The Delta tables behind one silver table: the table itself, its quarantine and (for history
+tables) its change log, with the spec shape each was built from.
+
+The shape (load pattern, keys, sequence, tracked columns, SCD type, validity columns) is stored in
+the table's properties when it is created. A spec that later changes the shape is refused, because
+the stored rows were computed with the old one; `medallion run --full-refresh <table>` rebuilds the
+table from bronze on purpose (`reset`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from medallion.errors import SpecDriftError
+from medallion.layers.delta_io import table_exists
+from medallion.layers.transforms import DELETE_FLAG
+from medallion.specs.model import SilverTable
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+    from pyspark.sql.types import StructType
+
+__all__ = [
+    "CHANGES_SUFFIX",
+    "QUARANTINE_SUFFIX",
+    "SilverTarget",
+    "ensure_tables",
+    "reset",
+    "shape_of",
+    "target_schema",
+]
+
+log = logging.getLogger(__name__)
+
+QUARANTINE_SUFFIX = "_quarantine"
+CHANGES_SUFFIX = "_changes"
+_PROPERTY_PREFIX = "medallion."
+
+
+@dataclass(frozen=True)
+class SilverTarget:
+    """Names of a silver table and its side tables; `table_id` is the Delta id of this incarnation.
+
+    Side-table writes are keyed by `table_id` and the batch id, so a table rebuilt from scratch
+    (new id, batch ids from 0) is never mistaken for a replay of the old one.
+    """
+
+    name: str  # `catalog`.`schema`.`table`
+    table_id: str = ""
+
+    def sibling(self, suffix: str) -> str:
+        return self.name[:-1] + suffix + "`"
+
+    @property
+    def quarantine(self) -> str:
+        return self.sibling(QUARANTINE_SUFFIX)
+
+    @property
+    def changes(self) -> str:
+        return self.sibling(CHANGES_SUFFIX)
+
+    def txn_app_id(self, table: str) -> str:
+        """Delta `txnAppId` for idempotent writes from this target's stream into `table`."""
+        return f"medallion:{self.table_id}:{table}"
+
+
+def shape_of(table: SilverTable) -> dict[str, str]:
+    """What the stored rows depend on; changing any of it needs a rebuild."""
+    shape = {
+        "load_pattern": table.load_pattern,
+        "keys": ",".join(table.keys),
+        "sequence_by": ",".join(table.sequence_by),
+    }
+    if table.scd is not None:
+        shape["tracked_columns"] = ",".join(table.scd.tracked_columns)
+        shape["validity_columns"] = ",".join(table.scd.validity_columns)
+    return shape
+
+
+def target_schema(table: SilverTable, conformed: StructType) -> StructType:
+    """The silver table's schema from the conformed rows' schema (plus validity columns for SCD2)."""
+    from pyspark.sql.types import BooleanType, StructField, StructType
+
+    fields = [f for f in conformed.fields if f.name != DELETE_FLAG]
+    if table.scd is not None and table.scd.scd_type == 2:
+        seq_type = conformed[table.sequence_by[0]].dataType
+        scd = table.scd
+        fields += [
+            StructField(scd.effective_from_column, seq_type),
+            StructField(scd.effective_to_column, seq_type),
+            StructField(scd.is_current_column, BooleanType()),
+        ]
+    return StructType(fields)
+
+
+def ensure_tables(
+    spark: SparkSession, table: SilverTable, target: str, conformed: StructType
+) -> SilverTarget:
+    """Create the silver table (and change log) if missing; refuse a spec whose shape drifted."""
+    shape = shape_of(table)
+    if table_exists(spark, target):
+        _check_shape(spark, table, target, shape)
+    else:
+        _create(spark, target, target_schema(table, conformed), table, shape)
+    silver = SilverTarget(target, _table_id(spark, target))
+    if table.scd is not None and not table_exists(spark, silver.changes):
+        # The change log keeps every accepted event, deletes included (tombstones).
+        from pyspark.sql.types import BooleanType, StructType
+
+        log_schema = (
+            conformed
+            if DELETE_FLAG in conformed.fieldNames()
+            else StructType([*conformed.fields]).add(DELETE_FLAG, BooleanType())
+        )
+        _create(
+            spark, silver.changes, log_schema, table, shape, comment=f"Accepted change events of {target}"
+        )
+    return silver
+
+
+def reset(spark: SparkSession, table: SilverTable, target: str) -> None:
+    """Drop the silver table and its side tables, so the next build starts again from bronze."""
+    silver = SilverTarget(target)
+    for name in (target, silver.changes, silver.quarantine):
+        spark.sql(f"DROP TABLE IF EXISTS {name}")
+    log.warning("silver %s: dropped for a full refresh from bronze", table.table)
+
+
+def _create(
+    spark: SparkSession,
+    name: str,
+    schema: StructType,
+    table: SilverTable,
+    shape: dict[str, str],
+    comment: str = "",
+) -> None:
+    columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in schema.fields)
+    sql = f"CREATE TABLE IF NOT EXISTS {name} ({columns}) USING DELTA"
+    if table.partition_by:
+        sql += " PARTITIONED BY (" + ", ".join(f"`{c}`" for c in table.partition_by) + ")"
+    comment = comment or table.description
+    if comment:
+        sql += " COMMENT " + _sql_string(comment)
+    properties = ", ".join(
+        f"{_sql_string(_PROPERTY_PREFIX + k)} = {_sql_string(v)}" for k, v in shape.items()
+    )
+    spark.sql(f"{sql} TBLPROPERTIES ({properties})")
+
+
+def _check_shape(spark: SparkSession, table: SilverTable, target: str, shape: dict[str, str]) -> None:
+    stored = {
+        row["key"][len(_PROPERTY_PREFIX) :]: row["value"]
+        for row in spark.sql(f"SHOW TBLPROPERTIES {target}").collect()
+        if row["key"].startswith(_PROPERTY_PREFIX)
+    }
+    if not stored:  # built before shapes were recorded: adopt the spec's shape
+        properties = ", ".join(
+            f"{_sql_string(_PROPERTY_PREFIX + k)} = {_sql_string(v)}" for k, v in shape.items()
+        )
+        spark.sql(f"ALTER TABLE {target} SET TBLPROPERTIES ({properties})")
+        return
+    drift = [
+        f"{key}: built with {stored.get(key) or '(none)'!r}, spec now says {value or '(none)'!r}"
+        for key, value in shape.items()
+        if stored.get(key, "") != value
+    ]
+    if drift:
+        raise SpecDriftError(
+            f"silver table {table.table} ({table.spec_file} row {table.row}) was built with another "
+            f"shape, so its stored rows no longer match the spec: {'; '.join(drift)}. Either restore "
+            f"the spec, or rebuild the table from bronze on purpose: medallion run --full-refresh "
+            f"{table.table} (on Databricks: run the job with parameter full_refresh={table.table})"
+        )
+
+
+def _table_id(spark: SparkSession, name: str) -> str:
+    return str(spark.sql(f"DESCRIBE DETAIL {name}").first()["id"])
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
