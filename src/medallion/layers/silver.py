@@ -29,12 +29,18 @@ log = logging.getLogger(__name__)
 
 
 def build(
-    spark: SparkSession, table: SilverTable, ctx: RunContext, *, full_refresh: bool = False
+    spark: SparkSession,
+    table: SilverTable,
+    ctx: RunContext,
+    *,
+    full_refresh: bool = False,
+    stream_options: dict[str, str] | None = None,
 ) -> TableRun:
     """Process the bronze rows that arrived since the last run of this table.
 
     `full_refresh` drops the table (and its change log and quarantine) first, so it is rebuilt
     from all of bronze: the way to apply a spec change the table's shape cannot absorb.
+    `stream_options` go to the bronze stream reader (e.g. maxFilesPerTrigger to cap batch size).
     """
     run = TableRun(layer="silver", table=table.table)
     source = ctx.table("bronze", table.source_table)
@@ -55,7 +61,8 @@ def build(
                 raise
 
         query = (
-            spark.readStream.table(source)
+            spark.readStream.options(**(stream_options or {}))
+            .table(source)
             .writeStream.foreachBatch(process)
             # The checkpoint belongs to this incarnation of the table: a rebuilt table starts afresh.
             .option("checkpointLocation", f"{ctx.checkpoint('silver', table.table)}/{target.table_id}")
