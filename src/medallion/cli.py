@@ -75,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--table", action="append", default=[], help="only this table in for-each tasks (repeatable)"
     )
+    p.add_argument(
+        "--full-refresh",
+        action="append",
+        default=[],
+        metavar="TABLE",
+        help="drop this silver table (with its change log and quarantine) and rebuild it from bronze; "
+        "needed after changing its keys, sequence, tracked columns or SCD type (repeatable)",
+    )
     p.set_defaults(handler=_run)
 
     p = sub.add_parser("sql", help="run a SQL query on the local lakehouse")
@@ -149,7 +157,10 @@ def _run(args) -> int:
 
     bundle, target = _bundle_and_target(args)
     spark = get_spark(bundle, target)
-    result = run_job(spark, bundle, target, job=args.job, tasks=args.task, tables=args.table)
+    parameters = {"full_refresh": ",".join(args.full_refresh)} if args.full_refresh else None
+    result = run_job(
+        spark, bundle, target, job=args.job, tasks=args.task, tables=args.table, parameters=parameters
+    )
     print(result.summary())
     return 0 if result.ok else 1
 

@@ -20,11 +20,17 @@ SILVER_COLUMNS = (
 )
 
 
-def scd_table(scd_type: int = 2, **scd) -> SilverTable:
-    """dim_item: key id, sequence updated_at (an int: business time, easy to read), tracked
-    name and tier, untracked note; `op = 'D'` marks a delete."""
+def scd_table(scd_type: int = 2, *, sequence_type: str = "int", **scd) -> SilverTable:
+    """dim_item: key id, sequence updated_at (an int by default: business time, easy to read),
+    tracked name and tier, untracked note; `op = 'D'` marks a delete."""
     columns = tuple(
-        ColumnSpec(layer="silver", table="dim_item", name=n, data_type=t, expression=e)
+        ColumnSpec(
+            layer="silver",
+            table="dim_item",
+            name=n,
+            data_type=sequence_type if n == "updated_at" else t,
+            expression=e,
+        )
         for n, t, e in SILVER_COLUMNS
     )
     spec = ScdSpec(scd_type=scd_type, tracked_columns=("name", "tier"), untracked_columns=("note",))
@@ -44,7 +50,9 @@ def scd_table(scd_type: int = 2, **scd) -> SilverTable:
 class ScdHarness:
     """Feeds bronze-shaped rows (dicts of strings) to one silver table in a fresh schema."""
 
-    def __init__(self, spark, table: SilverTable, schema: str | None = None):
+    def __init__(
+        self, spark, table: SilverTable, schema: str | None = None, checkpoint_root: str = "/nonexistent"
+    ):
         self.spark = spark
         self.table = table
         schema = schema or f"scd_{uuid.uuid4().hex[:8]}"
@@ -56,7 +64,7 @@ class ScdHarness:
             silver_schema=schema,
             gold_schema=schema,
             landing_root="/nonexistent",
-            checkpoint_root="/nonexistent",
+            checkpoint_root=checkpoint_root,
             specs_dir="/nonexistent",
         )
         self.batch_id = -1

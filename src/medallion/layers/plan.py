@@ -32,7 +32,7 @@ def ensure_schemas(spark: SparkSession, ctx: RunContext) -> None:
         log.info("schema %s ready", ctx.schema(layer))
 
 
-def select_tables(items: tuple, wanted: str) -> list:
+def select_tables(items: tuple, wanted: str, widget: str = "table") -> list:
     """The spec objects named in `wanted` (comma separated); empty means all of them."""
     from medallion.errors import ParameterError
 
@@ -44,6 +44,6 @@ def select_tables(items: tuple, wanted: str) -> list:
     if unknown:
         raise ParameterError(
             f"table {', '.join(unknown)} is not in the specs for this layer "
-            f"(known: {', '.join(by_name) or 'none'}); fix the 'table' widget or add the table to the specs"
+            f"(known: {', '.join(by_name) or 'none'}); fix the '{widget}' widget or add the table to the specs"
         )
     return [by_name[n] for n in names]

@@ -156,12 +156,18 @@ def plan_tasks(
 
 
 def plan_job(
-    bundle: BundleConfig, target: str, *, job: str | None = None, tasks: Iterable[str] = ()
+    bundle: BundleConfig,
+    target: str,
+    *,
+    job: str | None = None,
+    tasks: Iterable[str] = (),
+    parameters: Mapping[str, str] | None = None,
 ) -> JobPlan:
     """Pick the job, order its tasks by `depends_on`, and keep the selected ones.
 
     A selected task that reads another task's values (`{{tasks.KEY.values.NAME}}`) brings that
     task along, so running one for-each task still runs the task that lists its inputs.
+    `parameters` override job parameter defaults, like `databricks bundle run --params`.
     """
     jobs = bundle.jobs(target, local=True)
     key = _pick_job(jobs, job)
@@ -172,12 +178,18 @@ def plan_job(
     order = _topological(raw, where)
     selected = _select(raw, [str(t) for t in tasks], where)
     planned = tuple(_planned(raw[name], job_file, where) for name in order if name in selected)
-    parameters = {}
+    values = {}
     for i, param in enumerate(spec.get("parameters") or []):
         if not isinstance(param, dict) or "name" not in param:
             raise BundleConfigError(f"{where}: parameters[{i}] needs a `name` and a `default`")
-        parameters[str(param["name"])] = parameter_text(param.get("default", ""))
-    return JobPlan(key, str(spec.get("name") or key), job_file, parameters, planned)
+        values[str(param["name"])] = parameter_text(param.get("default", ""))
+    unknown = [name for name in (parameters or {}) if name not in values]
+    if unknown:
+        raise ParameterError(
+            f"{where} has no parameter {', '.join(map(repr, unknown))} (parameters: {', '.join(values)})"
+        )
+    values.update({name: str(value) for name, value in (parameters or {}).items()})
+    return JobPlan(key, str(spec.get("name") or key), job_file, values, planned)
 
 
 def _pick_job(jobs: dict[str, dict[str, Any]], job: str | None) -> str:

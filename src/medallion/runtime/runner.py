@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,15 +116,17 @@ def run_job(
     job: str | None = None,
     tasks: Iterable[str] = (),
     tables: Iterable[str] = (),
+    parameters: Mapping[str, str] | None = None,
     echo: Echo = print,
 ) -> JobRunResult:
     """Run the job's notebooks in dependency order; a failure stops the run and skips the rest.
 
     `tasks` limits the run to those task keys (plus the tasks whose values they read);
-    `tables` limits for-each tasks to those inputs. Selection mistakes raise ParameterError
+    `tables` limits for-each tasks to those inputs; `parameters` override job parameter defaults
+    (e.g. full_refresh). Selection mistakes raise ParameterError
     before anything runs; notebook failures are reported in the result, not raised.
     """
-    plan = plan_job(bundle, target, job=job, tasks=tasks)
+    plan = plan_job(bundle, target, job=job, tasks=tasks, parameters=parameters)
     wanted = [str(t) for t in tables]
     if wanted and not any(task.is_for_each for task in plan.tasks):
         raise ParameterError(

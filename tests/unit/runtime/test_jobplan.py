@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from medallion.bundle import load_bundle
-from medallion.errors import BundleConfigError, JobRunError
+from medallion.errors import BundleConfigError, JobRunError, ParameterError
 from medallion.runtime.jobplan import RefContext, plan_job, plan_tasks, render, task_value_refs
 
 PROJECT = Path(__file__).resolve().parents[3]
@@ -33,7 +33,10 @@ def test_project_job_runs_plan_bronze_silver_gold():
     assert bronze.is_for_each and silver.is_for_each and not gold.is_for_each
     assert bronze.for_each_inputs == "{{tasks.plan.values.bronze_tables}}"
     assert silver.notebook == PROJECT / "notebooks" / "20_silver_build.py"
-    assert silver.base_parameters == {"table": "{{input}}"}
+    assert silver.base_parameters == {
+        "table": "{{input}}",
+        "full_refresh": "{{job.parameters.full_refresh}}",
+    }
     assert gold.depends_on == ("silver",)
 
 
@@ -104,3 +107,12 @@ def test_unknown_dependency_and_unsupported_task_type(tmp_path):
 def test_notebook_path_relative_to_job_file_and_py_added(tmp_path):
     bundle = _bundle(tmp_path, "        - {task_key: a, notebook_task: {notebook_path: ./nbs/first}}\n")
     assert plan_tasks(bundle, "default")[0].notebook == tmp_path.resolve() / "nbs" / "first.py"
+
+
+def test_parameters_override_defaults_and_unknown_ones_are_refused():
+    bundle = load_bundle(PROJECT)
+    assert plan_job(bundle, "dev").parameters["full_refresh"] == ""
+    plan = plan_job(bundle, "dev", parameters={"full_refresh": "dim_customer"})
+    assert plan.parameters["full_refresh"] == "dim_customer"
+    with pytest.raises(ParameterError, match="no parameter 'ful_refresh'.*full_refresh"):
+        plan_job(bundle, "dev", parameters={"ful_refresh": "x"})
