@@ -1,4 +1,4 @@
--- Views, units sold and revenue per product.
+-- Views, units sold and revenue per product of the current catalogue (its current version).
 WITH sales AS (
   SELECT l.product_id, sum(l.quantity) AS units_sold, CAST(sum(l.line_amount) AS DECIMAL(18, 2)) AS revenue
   FROM ${silver}.fact_order_line AS l
@@ -22,3 +22,4 @@ SELECT
 FROM ${silver}.dim_product AS p
 LEFT JOIN sales AS s ON s.product_id = p.product_id
 LEFT JOIN views AS v ON v.product_id = p.product_id
+WHERE p.is_current

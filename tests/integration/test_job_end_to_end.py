@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date
+from collections import defaultdict
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -28,16 +29,21 @@ def isolated_schemas(monkeypatch, request):
     return names
 
 
-def _latest_rows(landing: Path, folder: str, key: str) -> dict[str, dict]:
-    """Reference model of a merge: per key the row with the highest updated_at; deletes remove it."""
-    latest: dict[str, dict] = {}
+def _events(landing: Path, folder: str, key: str) -> dict[str, list[tuple[datetime, dict]]]:
+    """Every change of every key in the landing files, sorted by business time."""
+    events: dict[str, list[tuple[datetime, dict]]] = defaultdict(list)
     for path in sorted((landing / folder).glob("*.csv")):
         with path.open(newline="") as handle:
             for row in csv.DictReader(handle):
-                current = latest.get(row[key])
-                if current is None or row["updated_at"] > current["updated_at"]:
-                    latest[row[key]] = row
-    return {k: r for k, r in latest.items() if r["operation"] != "D"}
+                events[row[key]].append((datetime.fromisoformat(row["updated_at"]), row))
+    return {k: sorted(v, key=lambda e: e[0]) for k, v in events.items()}
+
+
+def _as_of(events: list[tuple[datetime, dict]], moment: datetime) -> dict | None:
+    """Reference model of a point-in-time lookup: the key's newest change at or before `moment`,
+    unless that change is a delete."""
+    before = [row for at, row in events if at <= moment]
+    return before[-1] if before and before[-1]["operation"] != "D" else None
 
 
 def test_demo_job_builds_every_layer_and_a_rerun_commits_nothing(spark, project_copy, isolated_schemas):
@@ -62,16 +68,49 @@ def test_demo_job_builds_every_layer_and_a_rerun_commits_nothing(spark, project_
         ("gold", "daily_sales"),
     }
 
-    silver, gold = isolated_schemas["silver"], isolated_schemas["gold"]
-    # dim_customer holds exactly the customers whose latest change is not a delete, with that change's values.
-    expected = _latest_rows(landing, "customers", "customer_id")
-    dim = {r.customer_id: r for r in spark.table(f"spark_catalog.{silver}.dim_customer").collect()}
-    assert set(dim) == set(expected)
-    assert all(dim[k].email == expected[k]["email"].strip().lower() for k in expected)
-
-    # Gold revenue per day equals the same sum computed straight from silver with the DataFrame API.
     from pyspark.sql import functions as F
 
+    silver, gold = isolated_schemas["silver"], isolated_schemas["gold"]
+    # dim_customer's current versions are exactly the customers whose latest change is not a delete,
+    # with that change's values.
+    customers = _events(landing, "customers", "customer_id")
+    expected = {k: e[-1][1] for k, e in customers.items() if e[-1][1]["operation"] != "D"}
+    dim = {
+        r.customer_id: r
+        for r in spark.table(f"spark_catalog.{silver}.dim_customer").filter("is_current").collect()
+    }
+    assert set(dim) == set(expected)
+    assert all(dim[k].email == expected[k]["email"].strip().lower() for k in expected)
+    assert all(dim[k].segment == expected[k]["segment"].lower() for k in expected)
+
+    # Gold attributes each order to the customer segment valid when it was placed.
+    from decimal import Decimal
+
+    orders = spark.table(f"spark_catalog.{silver}.fact_order").filter("status <> 'cancelled'")
+    order_revenue = {
+        r.order_id: r.revenue
+        for r in spark.table(f"spark_catalog.{silver}.fact_order_line")
+        .groupBy("order_id")
+        .agg(F.sum("line_amount").alias("revenue"))
+        .collect()
+    }
+    by_segment: dict[tuple, Decimal] = defaultdict(Decimal)
+    for order in orders.collect():
+        if order.order_id not in order_revenue:
+            continue
+        version = _as_of(customers.get(order.customer_id, []), order.order_ts)
+        segment = version["segment"].lower() if version else "unknown"
+        by_segment[order.order_date, segment] += order_revenue[order.order_id]
+    actual_segments = {
+        (r.order_date, r.segment): r.revenue
+        for r in spark.table(f"spark_catalog.{gold}.daily_sales")
+        .groupBy("order_date", "segment")
+        .agg(F.sum("revenue").alias("revenue"))
+        .collect()
+    }
+    assert actual_segments == {k: v.quantize(Decimal("0.01")) for k, v in by_segment.items()}
+
+    # Gold revenue per day equals the same sum computed straight from silver with the DataFrame API.
     orders = spark.table(f"spark_catalog.{silver}.fact_order").filter("status <> 'cancelled'")
     lines = spark.table(f"spark_catalog.{silver}.fact_order_line")
     expected_daily = (

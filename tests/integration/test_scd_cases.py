@@ -223,6 +223,7 @@ def test_case8_full_refresh_rebuilds_the_table_from_bronze(spark, tmp_path):
     assert "tracked_columns: built with 'name,tier', spec now says 'tier'" in str(refused.value)
     run = silver.build(spark, drifted, dim.ctx, full_refresh=True)
     assert run.rows_read == 2 and run.details["full_refresh"] == "yes"
-    assert dim.rows("name", "effective_from", "is_current") == [("A", 1, True)]  # tier never changed
+    # tier never changed, so one version; name is no longer tracked, so it holds the newest value
+    assert dim.rows("name", "effective_from", "is_current") == [("B", 1, True)]
     assert before != dim.rows()
     assert silver.build(spark, drifted, dim.ctx).status == "skipped"

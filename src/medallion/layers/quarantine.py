@@ -22,11 +22,16 @@ log = logging.getLogger(__name__)
 REASON_COLUMN = "_quarantine_reason"
 
 
-def write_quarantine(rows: DataFrame, target: SilverTarget, batch_id: int, part: str) -> int:
-    """Append `rows` (conformed columns + `_quarantine_reason`) to the quarantine; returns how many."""
+def write_quarantine(
+    rows: DataFrame, target: SilverTarget, batch_id: int, part: str, count: int | None = None
+) -> int:
+    """Append `rows` (conformed columns + `_quarantine_reason`) to the quarantine; returns how many.
+
+    `count`, when the caller knows it, saves counting the rows again.
+    """
     from pyspark.sql import functions as F
 
-    count = rows.count()
+    count = rows.count() if count is None else count
     if not count:
         return 0
     out = (

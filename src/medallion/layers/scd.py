@@ -60,6 +60,7 @@ def write_scd(
             target,
             batch_id,
             part="ties",
+            count=tally.get("tie", 0) + tally.get("conflict", 0),
         )
         accepted = classified.filter(F.col(_VERDICT) == "accepted").drop(_VERDICT)
         (
@@ -86,23 +87,28 @@ def _pinned(spark: SparkSession, name: str) -> DataFrame:
 
 
 def _classify(batch: DataFrame, table: SilverTable, logged: DataFrame) -> DataFrame:
-    """Each distinct event with a verdict: accepted, duplicate (of a logged one), tie or conflict."""
+    """Each row with a verdict: accepted, duplicate (of a row in the batch or a logged event), tie
+    (different rows share key and sequence in this batch) or conflict (with a logged event)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     ident = [*table.keys, *table.sequence_by]
     values = [c for c in [*content_columns(table), DELETE_FLAG] if c not in ident]
-    distinct = batch.dropDuplicates([*ident, *values])
-    same_ident = Window.partitionBy(*ident)
-    distinct = distinct.withColumn("_rows", F.count(F.lit(1)).over(same_ident))
+    lineage = [F.col(c) for c in LINEAGE_COLUMNS if c in batch.columns]
+    copy_no = F.row_number().over(Window.partitionBy(*ident, *values).orderBy(*lineage))
+    versions = F.size(F.collect_set(F.struct(*values)).over(Window.partitionBy(*ident)))
     stored = logged.select(*ident, F.lit(True).alias("_logged"), *[F.col(c).alias(f"_l_{c}") for c in values])
-    joined = distinct.join(stored, ident, "left")
+    joined = batch.select("*", copy_no.alias("_copy"), versions.alias("_versions")).join(
+        stored, ident, "left"
+    )
     equal = _all_equal([(F.col(c), F.col(f"_l_{c}")) for c in values])
+    logged_row = F.col("_logged").isNotNull()
     verdict = (
-        F.when(F.col("_rows") > 1, "tie")
-        .when(F.col("_logged").isNull(), "accepted")
-        .when(equal, "duplicate")
-        .otherwise("conflict")
+        F.when(F.col("_copy") > 1, "duplicate")
+        .when(logged_row & equal, "duplicate")
+        .when(logged_row, "conflict")
+        .when(F.col("_versions") > 1, "tie")
+        .otherwise("accepted")
     )
     return joined.withColumn(_VERDICT, verdict).select(*batch.columns, _VERDICT)
 
