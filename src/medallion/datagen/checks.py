@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from medallion.datagen.columns import column_deps
 from medallion.datagen.problems import Problems
-from medallion.datagen.settings import EntitySettings, Settings
+from medallion.datagen.settings import ChangeRates, EntitySettings, Settings
 
 __all__ = ["check_cross_references", "generation_order"]
 
@@ -66,13 +66,18 @@ def _check_entity(e: EntitySettings, earlier: dict[str, EntitySettings], p: Prob
         p.add(f"{e.path}.changes.update", "updates need 'key', 'sequence' and 'update_columns'")
     if ch.delete > 0 and not (e.key and e.sequence and e.operation):
         p.add(f"{e.path}.changes.delete", "deletes need 'key', 'sequence' and 'operation'")
+    if ch.reinsert > 0 and not ch.delete:
+        p.add(f"{e.path}.changes.reinsert", "reinserts bring back deleted keys; set changes.delete > 0")
+    for name in ("repeat", "late", "unchanged"):
+        if getattr(ch, name) > 0 and not ch.update:
+            p.add(f"{e.path}.changes.{name}", f"{name!r} shapes updates; set changes.update > 0")
     parent = e.rows.parent
     if parent is not None:
         if parent not in earlier:
             p.add(
                 f"{e.path}.rows.per_parent", f"must name an entity listed before {e.name!r}, got {parent!r}"
             )
-        if ch.new or ch.update or ch.delete:
+        if e.changes != ChangeRates():
             p.add(f"{e.path}.changes", "rows made per parent follow their parent; they take no change rates")
     for c in e.columns:
         _check_links(e, c, by_name, earlier, p)

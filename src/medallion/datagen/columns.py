@@ -39,12 +39,17 @@ __all__ = [
 class RowCtx:
     """What a generator may read about the row being built; one object reused for all rows."""
 
-    __slots__ = ("child_index", "op", "parent", "parent_serial", "picked", "rng", "row", "serial", "time")
+    __slots__ = (
+        "child_index", "live_from", "op", "parent", "parent_serial", "picked", "rng", "row", "serial", "time",
+    )  # fmt: skip
 
     def __init__(self, rng: random.Random):
         self.rng = rng
         self.serial = 0
         self.time = 0
+        self.live_from = (
+            0  # referenced keys must be live from here (<= time when rows made from it are earlier)
+        )
         self.row: list = []
         self.parent: list | None = None
         self.parent_serial = 0
@@ -242,7 +247,7 @@ def _build_reference(o: Mapping, col: Any, env: Any) -> Gen:
     key_pos = env.position(target, env.settings.entity(target).key)
 
     def gen(ctx: RowCtx) -> Any:
-        row = env.pick(target, skew, ctx.rng)
+        row = env.pick(target, skew, ctx.rng, ctx.time, ctx.live_from)
         ctx.picked[name] = row
         return row[key_pos]
 

@@ -1,4 +1,4 @@
-"""One entity's rows, drop by drop: inserts in time order, then (in later drops) updates and deletes.
+"""One entity's rows, drop by drop: inserts merged in time order with (in later drops) change events.
 
 Rows of an entity made per parent row are written right after their parent, so big entities are
 streamed to disk and never held in memory; only stores of referenced or changing entities grow.
@@ -14,6 +14,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from medallion.datagen.anomalies import RESERVED, Injector, Profile, key_top
+from medallion.datagen.changes import ChangeFeed
 from medallion.datagen.checks import generation_order
 from medallion.datagen.columns import RowCtx, build_column, transition_table
 from medallion.datagen.settings import EntitySettings
@@ -65,6 +66,8 @@ class EntityRuntime:
         self._out: DropFile | None = None
         self._injector: Injector | None = None
         self._last: list | None = None
+        self.feed = ChangeFeed(self)
+        self.lead = 0  # seconds (<= 0) rows made from a row may come before it; see earliest_child
 
     # --- drop lifecycle -----------------------------------------------------------------------
 
@@ -99,14 +102,14 @@ class EntityRuntime:
 
     # --- top-level entities -------------------------------------------------------------------
 
-    def run_drop(self, sl: Slice, rows: int, start: date) -> None:
+    def run_drop(self, sl: Slice, rows: int, start: date, final: bool = True) -> None:
         """All rows of this entity (and its children) for one drop, merged in time order."""
         e, settings = self.e, self.world.settings
         if sl.number == 1:
             n_new = self.initial = e.rows.initial(rows)
         else:
             n_new = round(e.changes.new * self.initial)
-        changes = self._changes(sl) if sl.number > 1 else []
+        changes = self.feed.drop(sl, final) if sl.number > 1 else []
         if sl.number == 1 and e.time.history_days:
             first, last = start - timedelta(days=e.time.history_days), start - timedelta(days=1)
         else:
@@ -145,6 +148,7 @@ class EntityRuntime:
             pserial,
             idx,
         )
+        ctx.live_from = max(window[0], t + self.lead) if self.lead else t
         ctx.op = "insert"
         ctx.picked.clear()
         row = [None] * self.width
@@ -158,57 +162,12 @@ class EntityRuntime:
         for child in self.children:
             child._spawn(row, self.serial, t, window)
 
-    def _changes(self, sl: Slice) -> list[tuple[int, list]]:
-        """Deletes and updates of rows created before this drop, as (time, row) sorted by time."""
-        e, store, rng = self.e, self.store, self.rng
-        if store is None or not (e.changes.update or e.changes.delete):
-            return []
-        live = store.live_before(sl.start)
-        deletes = rng.sample(live, min(len(live), round(e.changes.delete * len(live))))
-        gone = set(deletes)
-        candidates = [i for i in live if i not in gone and self._changeable(store.rows[i])]
-        updates = rng.sample(candidates, min(len(candidates), round(e.changes.update * len(live))))
-        times = seasonal_times(
-            rng, sl.first_day, sl.last_day, len(deletes) + len(updates), self.world.settings.calendar
-        )
-        out = []
-        for t, i, op in zip(
-            times, deletes + updates, ["delete"] * len(deletes) + ["update"] * len(updates), strict=True
-        ):
-            row = list(store.rows[i])
-            if op == "update":
-                self._update(row, i + 1)
-            self._stamp(row, t, i + 1, op)
-            store.rows[i] = None if op == "delete" else row
-            self.counts[op] += 1
-            out.append((t, i, row))
-        out.sort(key=lambda item: (item[0], item[1]))
-        return [(t, row) for t, _, row in out]
-
-    def _changeable(self, row: list) -> bool:
-        return any(p not in self.transitions or row[p] in self.transitions[p] for p in self.update_pos)
-
-    def _update(self, row: list, serial: int) -> None:
-        pos = self.rng.choice(
-            [p for p in self.update_pos if p not in self.transitions or row[p] in self.transitions[p]]
-        )
-        if pos in self.transitions:
-            row[pos] = self.transitions[pos][row[pos]](self.rng)
-            return
-        ctx = self.ctx
-        ctx.row, ctx.serial, ctx.parent, ctx.picked = row, serial, None, {}
-        old = row[pos]
-        for _ in range(10):
-            row[pos] = self.gens[pos](ctx)
-            if row[pos] != old:
-                break
-
-    def _stamp(self, row: list, t: int, serial: int, op: str) -> None:
-        ctx = self.ctx
-        ctx.row, ctx.time, ctx.serial, ctx.op = row, t, serial, op
-        for pos in (self.seq_pos, self.op_pos):
-            if pos is not None:
-                row[pos] = self.gens[pos](ctx)
+    def earliest_child(self) -> int:
+        """How many seconds (<= 0) rows made from one row, at any depth, may be dated before it."""
+        lead = 0
+        for child in self.children:
+            lead = min(lead, child.e.time.parent_offset_minutes[0] * 60 + child.earliest_child())
+        return lead
 
     # --- rows made per parent row -------------------------------------------------------------
 

@@ -39,6 +39,8 @@ class EntityCounts:
     deletes: int = 0
     anomalies: int = 0
     files: int = 0
+    reinserts: int = 0  # of the inserts: keys deleted in an earlier drop that came back
+    late: int = 0  # of the updates: delivered one drop after the drop their time belongs to
 
     @property
     def rows(self) -> int:
@@ -70,9 +72,10 @@ class GenerationReport:
             f"{untouched} left untouched (same bytes)"
         ]
         for name, c in self.entities.items():
+            feed = f", {c.reinserts:,} reinserted, {c.late:,} late" if c.reinserts or c.late else ""
             lines.append(
-                f"  {name:<16} {c.files:>3} files {c.rows:>11,} rows "
-                f"({c.inserts:,} new, {c.updates:,} updated, {c.deletes:,} deleted, {c.anomalies:,} bad)"
+                f"  {name:<16} {c.files:>3} files {c.rows:>11,} rows ({c.inserts:,} new, "
+                f"{c.updates:,} updated, {c.deletes:,} deleted{feed}, {c.anomalies:,} bad)"
             )
         if self.manifest is not None:
             state = "written" if self.manifest_changed else "unchanged"
@@ -107,12 +110,14 @@ def generate_data(
     for e in settings.entities:
         if e.rows.parent:
             runtimes[e.rows.parent].children.append(runtimes[e.name])
+    for rt in runtimes.values():
+        rt.lead = rt.earliest_child()
     try:
         for sl in split_range(start_date, end_date, batches):
             world.start_drop(sl.start)
             for e in settings.entities:
                 if not e.is_child:
-                    runtimes[e.name].run_drop(sl, rows, start_date)
+                    runtimes[e.name].run_drop(sl, rows, start_date, final=sl.number == batches)
             log.info("drop %d/%d (%s..%s) written", sl.number, batches, sl.first_day, sl.last_day)
     finally:
         shutil.rmtree(root / TMP_DIR, ignore_errors=True)
@@ -166,8 +171,9 @@ def _report(root: Path, settings: Settings, runtimes: dict[str, EntityRuntime]) 
     for e in settings.entities:
         rt = runtimes[e.name]
         counts = EntityCounts(
-            rt.counts["insert"], rt.counts["update"], rt.counts["delete"], len(rt.anomalies), len(rt.files)
-        )
+            rt.counts["insert"], rt.counts["update"], rt.counts["delete"], len(rt.anomalies), len(rt.files),
+            rt.counts["reinsert"], rt.counts["late"],
+        )  # fmt: skip
         report.entities[e.name] = counts
         for path, changed, _ in rt.files:
             report.files.append(path)

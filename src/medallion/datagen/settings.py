@@ -37,6 +37,7 @@ _ENTITY = frozenset(
      "update_columns", "changes", "time", "anomalies", "columns"}
 )  # fmt: skip
 _COLUMN_COMMON = frozenset({"name", "kind", "null_rate", "description"})
+_CHANGES = frozenset({"new", "update", "delete", "reinsert", "repeat", "repeat_max", "late", "unchanged"})
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,23 @@ class RowCount:
 
 @dataclass(frozen=True)
 class ChangeRates:
-    """Per later drop: new rows as a share of the first drop, updates/deletes as a share of live rows."""
+    """Per later drop: new rows as a share of the first drop, updates/deletes as a share of live rows.
+
+    The rest shape the change feed: `reinsert` brings back a share of the keys deleted in earlier
+    drops, `repeat` changes a share of the updated keys again in the same drop (up to `repeat_max`
+    changes per key and drop), `late` delivers one change of a share of the updated keys a drop
+    late (a newer change of the key arrives on time), `unchanged` is the share of updates that
+    repeat the current values with a newer sequence.
+    """
 
     new: float = 0.0
     update: float = 0.0
     delete: float = 0.0
+    reinsert: float = 0.0
+    repeat: float = 0.0
+    repeat_max: int = 3
+    late: float = 0.0
+    unchanged: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -250,7 +263,7 @@ def _entity(p: Problems, raw: dict, path: str) -> EntitySettings:
     if fmt not in FORMATS:
         p.add(f"{path}.format", f"must be one of {', '.join(FORMATS)}, got {fmt!r}")
     changes = p.get(raw, "changes", path, dict, {})
-    p.only(changes, frozenset({"new", "update", "delete"}), f"{path}.changes")
+    p.only(changes, _CHANGES, f"{path}.changes")
     cpath = f"{path}.changes"
     time = p.get(raw, "time", path, dict, {})
     tpath = f"{path}.time"
@@ -296,6 +309,11 @@ def _entity(p: Problems, raw: dict, path: str) -> EntitySettings:
             new=p.number(changes, "new", cpath, 0.0, low=0, high=1000),
             update=p.number(changes, "update", cpath, 0.0, low=0, high=1),
             delete=p.number(changes, "delete", cpath, 0.0, low=0, high=1),
+            reinsert=p.number(changes, "reinsert", cpath, 0.0, low=0, high=1),
+            repeat=p.number(changes, "repeat", cpath, 0.0, low=0, high=1),
+            repeat_max=p.number(changes, "repeat_max", cpath, 3, low=2, high=10, integer=True),
+            late=p.number(changes, "late", cpath, 0.0, low=0, high=1),
+            unchanged=p.number(changes, "unchanged", cpath, 0.0, low=0, high=1),
         ),
         time=TimeSettings(
             history_days=p.number(time, "history_days", tpath, 0, low=0, high=36500, integer=True),

@@ -2,32 +2,40 @@
 
 Only entities that are referenced, or change in later drops, are kept; children never are.
 Rows are indexed by serial number (serial 1 at index 0); a deleted row becomes None.
+
+A reference is point-in-time safe: it picks a key that is live from at or before the referring
+row's time (and the times of rows made from it) to the end of the drop, and the version of the
+key that is valid at the referring row's time.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from bisect import bisect
+from bisect import bisect, bisect_right
+from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
 
 from faker import Faker
 
 from medallion.datagen.settings import Settings
 
-__all__ = ["EntityStore", "World"]
+__all__ = ["FIRST", "EntityStore", "Pool", "World"]
 
 log = logging.getLogger(__name__)
 
+FIRST = -(2**62)  # the time of a key's version as it was before the current drop
+
 
 class EntityStore:
-    """Current version of every row of one entity, its creation time and its popularity draw."""
+    """Current version of every row of one entity, since when it is live, and its popularity draw."""
 
     def __init__(self) -> None:
         self.rows: list[list | None] = []
-        self.created: list[int] = []
+        self.created: list[int] = []  # when the row's current life began: its insert or reinsert
         self.popularity: list[float] = []  # u in (0, 1]; weight = u ** -skew, a Zipf-like tail
+        self.gone: dict[int, list] = {}  # deleted rows that may come back: index -> the delete row
+        self.versions: dict[int, tuple[list[int], list[list]]] = {}  # changed in this drop: times, rows
 
     def add(self, row: list, created: int, popularity: float) -> None:
         self.rows.append(row)
@@ -35,9 +43,19 @@ class EntityStore:
         self.popularity.append(popularity)
 
     def live_before(self, start: int) -> list[int]:
-        """Indexes of rows that exist and were created before `start`."""
+        """Indexes of rows that exist and were created (or reinserted) before `start`."""
         rows, created = self.rows, self.created
         return [i for i in range(len(rows)) if rows[i] is not None and created[i] < start]
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """Live rows of one entity in one drop, ordered by since when they are live, with weights."""
+
+    rows: list[list]
+    cum: list[float]  # cumulative popularity weights
+    since: list[int]  # ascending
+    versions: list[tuple[list[int], list[list]] | None] | None  # per row, if it changed in this drop
 
 
 def _stable_faker(locale: str) -> Faker:
@@ -66,9 +84,12 @@ class World:
         self.seed = seed
         self.stores = {name: EntityStore() for name in sorted(keep)}
         self.positions = {e.name: {c.name: i for i, c in enumerate(e.columns)} for e in settings.entities}
+        self.referenced = {
+            c.options["entity"] for e in settings.entities for c in e.columns if c.kind == "reference"
+        }
         self.drop_start = 0
         self._fakers: dict[str, Faker] = {}
-        self._pools: dict[tuple[str, float], tuple[list, list[float], float]] = {}
+        self._pools: dict[tuple[str, float], Pool] = {}
 
     def position(self, entity: str, column: str) -> int:
         return self.positions[entity][column]
@@ -91,15 +112,28 @@ class World:
         for key in [k for k in self._pools if k[0] == entity]:
             del self._pools[key]
 
-    def pick(self, entity: str, skew: float, rng: random.Random) -> list:
-        """A live row of `entity`, popular rows more often; raises if there is none."""
+    def pick(self, entity: str, skew: float, rng: random.Random, at: int, live_from: int) -> list:
+        """A row of `entity` live from `live_from` on, popular rows more often, as it was at `at`.
+
+        Raises if the entity has no live row at all. A key is live at least until the drop ends.
+        Only if no key is live yet at `live_from` (rows dated before all of the entity's rows) the
+        oldest key is taken.
+        """
         pool = self._pools.get((entity, skew))
         if pool is None:
             pool = self._pools[(entity, skew)] = self._pool(entity, skew)
-        rows, cum, total = pool
-        return rows[bisect(cum, rng.random() * total)]
+        cum, since = pool.cum, pool.since
+        if live_from >= since[-1]:
+            k = bisect(cum, rng.random() * cum[-1])
+        else:
+            top = bisect_right(since, live_from) or 1
+            k = bisect(cum, rng.random() * cum[top - 1], 0, top)
+        if pool.versions is not None and (changed := pool.versions[k]) is not None:
+            times, rows = changed
+            return rows[bisect_right(times, at) - 1]
+        return pool.rows[k]
 
-    def _pool(self, entity: str, skew: float) -> tuple[list, list[float], float]:
+    def _pool(self, entity: str, skew: float) -> Pool:
         store = self.stores[entity]
         live = store.live_before(self.drop_start)
         if not live:
@@ -109,11 +143,9 @@ class World:
                 f"no {entity!r} rows exist yet to refer to; use more --rows or fewer --batches, "
                 f"or raise {entity!r} rows/history_days in the settings"
             )
-        rows = [store.rows[i] for i in live]
+        live.sort(key=store.created.__getitem__)  # stable: serial order when nothing came back
         pop = store.popularity
         cum = list(accumulate(pop[i] ** -skew for i in live)) if skew else list(range(1, len(live) + 1))
-        log.debug("pool %s skew=%s: %d live rows", entity, skew, len(rows))
-        return rows, cum, float(cum[-1])
-
-    def row(self, entity: str, serial: int) -> Any:
-        return self.stores[entity].rows[serial - 1]
+        versions = [store.versions.get(i) for i in live] if store.versions else None
+        log.debug("pool %s skew=%s: %d live rows", entity, skew, len(live))
+        return Pool([store.rows[i] for i in live], cum, [store.created[i] for i in live], versions)

@@ -65,3 +65,28 @@ def read_entity(
             if (rel, n) not in skip:
                 out.append((rel, n, parse_line(path, line, header)))
     return out
+
+
+def drop_of(file: str) -> int:
+    """The drop number in a landing file name (`<entity>_<drop:04d>_<yyyymmdd>.<ext>`)."""
+    return int(Path(file).name.rsplit("_", 2)[1])
+
+
+def timelines(landing: Path, entity: str, key: str, skip=frozenset()) -> dict[str, list[dict]]:
+    """Every event of each key sorted by `updated_at` (its business time), whichever drop delivered it."""
+    out: dict[str, list[dict]] = {}
+    for file, line, row in read_entity(landing, entity, skip):
+        out.setdefault(row[key], []).append({**row, "_drop": drop_of(file), "_line": line})
+    for events in out.values():
+        events.sort(key=lambda r: r["updated_at"])
+    return out
+
+
+def valid_at(events: list[dict], ts: str) -> dict | None:
+    """The version of a key valid at `ts` (its latest event at or before `ts`), None if not live then."""
+    current = None
+    for event in events:
+        if event["updated_at"] > ts:
+            break
+        current = event
+    return None if current is None or current["operation"] == "D" else current
