@@ -132,8 +132,9 @@ def _replace_keys(
     current = spark.read.table(target.name)
     events = spark.read.table(target.changes).join(keys, list(table.keys), "left_semi")
     desired = events.transform(history(table) if table.scd.scd_type == 2 else latest(table))
-    desired = desired.select(*current.columns)
-    stale = current.join(keys, list(table.keys), "left_semi")
+    # Both sides are read several times below (compare, then MERGE): compute each once.
+    desired = desired.select(*current.columns).persist()
+    stale = current.join(keys, list(table.keys), "left_semi").persist()
     changed = (
         desired.exceptAll(stale)
         .select(*table.keys)
@@ -167,7 +168,8 @@ def _replace_keys(
             .first()
         )
     finally:
-        changed.unpersist()
+        for frame in (changed, stale, desired):
+            frame.unpersist()
     result = metrics.asDict() if metrics is not None else {}
     return {
         "keys_changed": n_keys,
