@@ -8,6 +8,8 @@ TARGET ?= dev
 ROWS ?= 2000
 BATCHES ?= 3
 SEED ?= 42
+# Keys in the SCD2 dimension of `make bench` (scripts/bench_scd.py); e.g. KEYS=20000 for a quick run.
+KEYS ?= 1000000
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test lint format bench validate lock clean
@@ -47,8 +49,9 @@ format: venv ## Apply ruff fixes and formatting
 validate: venv ## Check every spec file (no Spark)
 	$(BIN)/medallion validate
 
-bench: venv ## Benchmark the job against plain Spark (writes bench/*.json, docs/benchmarks.md)
+bench: venv ## Benchmark the job vs plain Spark, and SCD2 at KEYS keys vs single-MERGE SCD2 (writes bench/*.json, docs/benchmarks.md)
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_scd.py --keys $(KEYS)
 
 lock: ## Re-pin requirements/lock.txt from pyproject.toml
 	$(PYTHON) -m pip install --quiet "uv==0.9.5"

@@ -327,9 +327,19 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(results["scales"][-1]["ratio_framework_to_raw"]), flush=True)
     (ROOT / "bench").mkdir(exist_ok=True)
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    (ROOT / "docs" / "benchmarks.md").write_text(_markdown(results))
+    docs = ROOT / "docs" / "benchmarks.md"
+    docs.write_text(_markdown(results) + _kept_sections(docs))
     print(_markdown(results))
     return 0
+
+
+def _kept_sections(docs: Path) -> str:
+    """Sections other benchmarks write into the same file (between `<!-- name:begin` markers)."""
+    text = docs.read_text() if docs.exists() else ""
+    start = text.find("<!-- ")
+    while start != -1 and ":begin" not in text[start : text.find("-->", start)]:
+        start = text.find("<!-- ", start + 1)
+    return "\n" + text[start:] if start != -1 else ""
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ def write_scd(
         keys = classified.select(*table.keys).distinct()
     finally:
         classified.unpersist()
-    counts.update(_replace_keys(spark, table, target, keys))
+    counts.update(_replace_keys(spark, table, target, keys, batch_id))
     log.info("silver %s batch %d: %s", table.table, batch_id, counts)
     return counts
 
@@ -123,7 +123,7 @@ def _all_equal(pairs: list[tuple[Column, Column]]) -> Column:
 
 
 def _replace_keys(
-    spark: SparkSession, table: SilverTable, target: SilverTarget, keys: DataFrame
+    spark: SparkSession, table: SilverTable, target: SilverTarget, keys: DataFrame, batch_id: int
 ) -> dict[str, int]:
     """Recompute the touched keys from the change log; swap their rows in one MERGE if they differ."""
     from delta.tables import DeltaTable
@@ -135,6 +135,13 @@ def _replace_keys(
     # Both sides are read several times below (compare, then MERGE): compute each once.
     desired = desired.select(*current.columns).persist()
     stale = current.join(keys, list(table.keys), "left_semi").persist()
+    if stale.isEmpty():
+        # Only new keys (e.g. the first load): an append is the same single commit, without a MERGE.
+        try:
+            return _append_new_keys(desired, table, target, batch_id)
+        finally:
+            stale.unpersist()
+            desired.unpersist()
     changed = (
         desired.exceptAll(stale)
         .select(*table.keys)
@@ -176,6 +183,22 @@ def _replace_keys(
         "rows_inserted": int(result.get("num_inserted_rows", 0)),
         "rows_deleted": int(result.get("num_deleted_rows", 0)),
     }
+
+
+def _append_new_keys(
+    desired: DataFrame, table: SilverTable, target: SilverTarget, batch_id: int
+) -> dict[str, int]:
+    n_rows = desired.count()
+    if n_rows:
+        (
+            desired.write.format("delta")
+            .mode("append")
+            .option("txnAppId", target.txn_app_id(target.name) + ":new_keys")
+            .option("txnVersion", str(batch_id))
+            .saveAsTable(target.name)
+        )
+    n_keys = desired.select(*table.keys).distinct().count() if n_rows else 0
+    return {"keys_changed": n_keys, "rows_inserted": n_rows, "rows_deleted": 0}
 
 
 def history(table: SilverTable):
