@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import logging
+import re
+import shutil
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote, urlparse
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["current_version", "last_commit", "table_exists"]
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_ORPHAN = re.compile(r"DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION.*?location \('(file:[^']+)'\)", re.DOTALL)
+
+__all__ = ["creating", "current_version", "last_commit", "table_exists"]
 
 
 def table_exists(spark: SparkSession, name: str) -> bool:
@@ -27,3 +36,23 @@ def last_commit(spark: SparkSession, name: str) -> dict[str, Any] | None:
 def current_version(spark: SparkSession, name: str) -> int | None:
     commit = last_commit(spark, name)
     return None if commit is None else int(commit["version"])
+
+
+def creating(action: Callable[[], T]) -> T:
+    """Run a write that may create a table; recover once from a create a killed run left half done.
+
+    A process killed while creating a table in the local metastore can leave the table's folder
+    without registering the table; the next CREATE then refuses the non-empty location. No batch
+    that wrote there was committed (the stream commits only after the write returns), so the folder
+    is removed and the write retried. Only local (`file:`) locations are touched.
+    """
+    try:
+        return action()
+    except Exception as exc:
+        match = _ORPHAN.search(str(exc))
+        if not match:
+            raise
+        folder = unquote(urlparse(match.group(1)).path)
+        log.warning("removing %s, left by an interrupted table create, and retrying", folder)
+        shutil.rmtree(folder, ignore_errors=True)
+        return action()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from medallion.layers.delta_io import creating
 from medallion.layers.silver_tables import SilverTarget
 from medallion.layers.transforms import DELETE_FLAG
 
@@ -39,13 +40,13 @@ def write_quarantine(
         .withColumn("_batch_id", F.lit(batch_id))
         .withColumn("_quarantined_at", F.current_timestamp())
     )
-    (
+    writer = (
         out.write.format("delta")
         .mode("append")
         .option("mergeSchema", "true")
         .option("txnAppId", f"{target.txn_app_id(target.quarantine)}:{part}")
         .option("txnVersion", str(batch_id))
-        .saveAsTable(target.quarantine)
     )
+    creating(lambda: writer.saveAsTable(target.quarantine))
     log.warning("silver %s: %d rows quarantined (%s)", target.name, count, part)
     return count

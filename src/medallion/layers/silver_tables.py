@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from medallion.errors import SpecDriftError
-from medallion.layers.delta_io import table_exists
+from medallion.layers.delta_io import creating, table_exists
 from medallion.layers.transforms import DELETE_FLAG
 from medallion.specs.model import SilverTable
 
@@ -146,7 +146,7 @@ def _create(
     properties = ", ".join(
         f"{_sql_string(_PROPERTY_PREFIX + k)} = {_sql_string(v)}" for k, v in shape.items()
     )
-    spark.sql(f"{sql} TBLPROPERTIES ({properties})")
+    creating(lambda: spark.sql(f"{sql} TBLPROPERTIES ({properties})"))
 
 
 def _check_shape(spark: SparkSession, table: SilverTable, target: str, shape: dict[str, str]) -> None:
