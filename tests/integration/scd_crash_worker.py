@@ -1,0 +1,262 @@
+"""The process `test_scd_crash.py` kills: the real silver build of an SCD2 table in its own lakehouse.
+
+    python tests/integration/scd_crash_worker.py <root> prepare
+    python tests/integration/scd_crash_worker.py <root> run [--out result.json] [--again]
+
+Each call starts its own local Spark session with warehouse, Derby metastore and checkpoints under
+`<root>` (one process per lakehouse at a time, so never the pytest session's metastore).
+
+`prepare` writes the bronze table `items`: PREPARED_COMMITS Delta commits of change events (several
+changes per key, late events, deletes, tombstones, exact duplicates, ties, conflicts, rows without
+key or sequence), one file per commit. The test copies the prepared root and restores it, at the
+same path (the metastore and checkpoints hold absolute paths), before each run.
+
+`run` is what a job does, twice: `silver.build` of `dim_item` (SCD2; see scd_harness.scd_table), one
+more bronze commit (three files, an idempotent Delta write, so a rerun never appends it twice), and
+`silver.build` again. The bronze stream is read FILES_PER_TRIGGER files per micro-batch, so the
+first build makes two micro-batches and the second one, and a kill can land between or inside any
+of them. Micro-batch boundaries never depend on where a kill landed
+(the late data is one commit), so the rerun must end with exactly the uninterrupted tables, ties and
+conflicts included. `--out` writes the tables (sorted rows) and their Delta versions as JSON;
+`--again` then does it all once more in the same process and adds the versions after it (a
+completed run must commit nothing).
+
+The worker prints `READY` once the Spark session is up and `STAGE <step>` before each step and each
+micro-batch (`STAGE batch <id>`), so the parent knows where a kill landed. Spark logs to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from scd_harness import BRONZE_COLUMNS, scd_table
+
+from medallion.context import RunContext
+from medallion.layers import silver
+from medallion.layers.delta_io import current_version, table_exists
+
+SCHEMA = "crash"
+BRONZE_TABLE = "items"  # scd_table()'s source table
+PREPARED_COMMITS = 6  # bronze commits written by `prepare`, one file each
+LATE_FILES = 3  # files of the one bronze commit `run` appends between its two builds
+FILES_PER_TRIGGER = 3  # Delta streaming option maxFilesPerTrigger for the silver build's bronze stream
+SEED = 20240601  # the bronze data is a pure function of it: `prepare` and `run` must agree
+CONF = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"}
+IGNORED_COLUMNS = ("_quarantined_at",)  # wall-clock time of the quarantine write
+
+
+def context(root: Path) -> RunContext:
+    return RunContext(
+        target="crash",
+        catalog="spark_catalog",
+        bronze_schema=SCHEMA,
+        silver_schema=SCHEMA,
+        gold_schema=SCHEMA,
+        landing_root=str(root / "landing"),
+        checkpoint_root=str(root / "checkpoints"),
+        specs_dir=str(root / "specs"),
+    )
+
+
+def bronze_files() -> list[list[dict]]:
+    """The bronze data as files of rows: the prepared commits' files, then the late commit's files.
+
+    Random but seeded (business time `updated_at` mostly grows with the file, sometimes late), plus
+    the cases a random draw may miss, placed on purpose.
+    """
+    rng = random.Random(SEED)
+    keys = [f"k{i:02d}" for i in range(8)]
+    files: list[list[dict]] = []
+    for n in range(PREPARED_COMMITS + LATE_FILES):
+        rows = []
+        for _ in range(18):
+            late = rng.random() < 0.2
+            seq = rng.randint(1, 10 * n + 5) if late else rng.randint(10 * n, 10 * n + 14)
+            rows.append(
+                {
+                    "id": rng.choice(keys),
+                    "name": rng.choice(["Ada", "Bo", "Cy", None]),
+                    "tier": rng.choice(["gold", "silver", None]),
+                    "note": rng.choice(["n1", "n2", "n3"]),
+                    "updated_at": seq,
+                    "op": "D" if rng.random() < 0.12 else "U",
+                }
+            )
+        rows.append(dict(rows[0]))  # exact duplicate in the same file
+        if files:
+            rows.append(dict(files[-1][1]))  # exact duplicate of an earlier file's row
+            rows.append({**files[-1][2], "note": "conflict", "name": "Zed"})  # other values, same key+seq
+        tie = {"id": "k07", "name": "Tie", "tier": "gold", "note": "t", "updated_at": 10 * n + 7, "op": "U"}
+        rows += [tie, {**tie, "tier": "silver"}]  # different rows, one key and sequence
+        rows.append({**tie, "id": None, "name": "no key"})
+        rows.append({**tie, "id": "k01", "updated_at": None if n % 2 else "soon"})  # no sequence
+        files.append(rows)
+    # A tombstone: a delete for a key not seen yet, then an older insert arriving later.
+    files[1].append({"id": "t01", "updated_at": 45, "op": "D"})
+    files[3].append({"id": "t01", "name": "Old", "tier": "gold", "note": "x", "updated_at": 20, "op": "U"})
+    # Untracked-only change and a NULL-safe change (tier to NULL).
+    files[4] += [
+        {"id": "u01", "name": "U", "tier": "gold", "note": "a", "updated_at": 1, "op": "U"},
+        {"id": "u01", "name": "U", "tier": "gold", "note": "b", "updated_at": 2, "op": "U"},
+        {"id": "u01", "name": "U", "tier": None, "note": "b", "updated_at": 3, "op": "U"},
+    ]
+    return files
+
+
+def bronze_frame(spark, files: list[list[dict]], first: int):
+    """One bronze commit: one file per element of `files` (numbered from `first` for lineage)."""
+    from pyspark.sql.types import StringType, StructField, StructType, TimestampType
+
+    schema = StructType(
+        [StructField(c, StringType()) for c in BRONZE_COLUMNS]
+        + [StructField("_source_file", StringType()), StructField("_ingested_at", TimestampType())]
+    )
+    frames = []
+    for n, rows in enumerate(files, start=first):
+        data = [
+            (
+                *(None if r.get(c) is None else str(r[c]) for c in BRONZE_COLUMNS),
+                f"drop_{n:02d}.json",
+                datetime(2024, 6, 1) + timedelta(hours=n),
+            )
+            for r in rows
+        ]
+        frames.append(spark.createDataFrame(data, schema).coalesce(1))
+    frame = frames[0]
+    for more in frames[1:]:
+        frame = frame.union(more)
+    return frame
+
+
+def append_bronze(spark, ctx: RunContext, files: list[list[dict]], first: int, commit: int) -> None:
+    """Append one bronze commit, idempotently: a rerun with the same `commit` writes nothing."""
+    (
+        bronze_frame(spark, files, first)
+        .write.format("delta")
+        .mode("append")
+        .option("txnAppId", "scd-crash-bronze")
+        .option("txnVersion", str(commit))
+        .saveAsTable(ctx.table("bronze", BRONZE_TABLE))
+    )
+
+
+def limit_stream_files(files_per_trigger: int) -> None:
+    """Make every `spark.readStream.table(...)` in this process read at most N files per micro-batch.
+
+    `silver.build` takes no stream options, and without a limit `availableNow` reads all of bronze
+    in one micro-batch. Only this process is patched; the build itself runs unchanged.
+    """
+    from pyspark.sql.streaming.readwriter import DataStreamReader
+
+    original = getattr(DataStreamReader.table, "unlimited", DataStreamReader.table)
+
+    def table(self, tableName):
+        return original(self.option("maxFilesPerTrigger", str(files_per_trigger)), tableName)
+
+    table.unlimited = original
+    DataStreamReader.table = table
+
+
+def stage(name: str) -> None:
+    print(f"STAGE {name}", flush=True)
+
+
+def announce_batches() -> None:
+    """Announce each micro-batch (`STAGE batch <id>`) before the build processes it."""
+    process_batch = getattr(silver.process_batch, "unannounced", silver.process_batch)
+
+    def announced(spark, batch, batch_id, table, target):
+        stage(f"batch {batch_id}")
+        return process_batch(spark, batch, batch_id, table, target)
+
+    announced.unannounced = process_batch
+    silver.process_batch = announced
+
+
+def prepare(spark, ctx: RunContext) -> None:
+    spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{SCHEMA}`")
+    files = bronze_files()
+    for n in range(PREPARED_COMMITS):
+        append_bronze(spark, ctx, [files[n]], n, commit=n)
+
+
+def run(spark, ctx: RunContext) -> None:
+    table = scd_table()
+    files = bronze_files()
+    limit_stream_files(FILES_PER_TRIGGER)
+    announce_batches()
+    stage("build1")
+    silver.build(spark, table, ctx)
+    stage("append")
+    append_bronze(spark, ctx, files[PREPARED_COMMITS:], PREPARED_COMMITS, commit=PREPARED_COMMITS)
+    stage("build2")
+    silver.build(spark, table, ctx)
+    stage("done")
+
+
+def table_names(ctx: RunContext) -> dict[str, str]:
+    target = silver.SilverTarget(ctx.table("silver", scd_table().table))
+    return {
+        "bronze": ctx.table("bronze", BRONZE_TABLE),
+        "silver": target.name,
+        "changes": target.changes,
+        "quarantine": target.quarantine,
+    }
+
+
+def versions(spark, ctx: RunContext) -> dict[str, int | None]:
+    return {label: current_version(spark, name) for label, name in table_names(ctx).items()}
+
+
+def dump(spark, ctx: RunContext) -> dict[str, list[dict]]:
+    """Every table but bronze as rows (dicts, values as JSON), sorted; ignored columns left out."""
+    tables = {}
+    for label, name in table_names(ctx).items():
+        if label == "bronze":
+            continue
+        if not table_exists(spark, name):
+            tables[label] = []
+            continue
+        df = spark.read.table(name)
+        df = df.drop(*[c for c in IGNORED_COLUMNS if c in df.columns])
+        rows = [json.loads(json.dumps(r.asDict(), default=str)) for r in df.collect()]
+        tables[label] = sorted(rows, key=lambda r: json.dumps(r, sort_keys=True))
+    return tables
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("phase", choices=["prepare", "run"])
+    parser.add_argument("--out", type=Path, help="write the tables and Delta versions here (run)")
+    parser.add_argument("--again", action="store_true", help="build once more and record the versions")
+    args = parser.parse_args(argv)
+
+    from medallion.runtime.session import local_spark
+
+    root = args.root.resolve()
+    spark = local_spark(root, app_name=f"scd-crash-{args.phase}", conf=CONF)
+    print("READY", flush=True)
+    ctx = context(root)
+    if args.phase == "prepare":
+        prepare(spark, ctx)
+    else:
+        run(spark, ctx)
+        if args.out:
+            result = {"tables": dump(spark, ctx), "versions": versions(spark, ctx)}
+            if args.again:
+                run(spark, ctx)
+                result["versions_again"] = versions(spark, ctx)
+            args.out.write_text(json.dumps(result, indent=1, sort_keys=True))
+    spark.stop()
+    print("DONE", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
