@@ -114,5 +114,5 @@ def test_parameters_override_defaults_and_unknown_ones_are_refused():
     assert plan_job(bundle, "dev").parameters["full_refresh"] == ""
     plan = plan_job(bundle, "dev", parameters={"full_refresh": "dim_customer"})
     assert plan.parameters["full_refresh"] == "dim_customer"
-    with pytest.raises(ParameterError, match="no parameter 'ful_refresh'.*full_refresh"):
+    with pytest.raises(ParameterError, match=r"no parameter 'ful_refresh'.*full_refresh"):
         plan_job(bundle, "dev", parameters={"ful_refresh": "x"})
