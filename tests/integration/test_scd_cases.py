@@ -194,6 +194,11 @@ def test_snapshot_source_derives_inserts_updates_and_deletes(spark):
     counts = dim.apply([ev("a", 1, "A-old")])  # older than the newest applied snapshot
     assert counts["quarantined"] == 1 and dim.version() == version
     assert dim.quarantine()[0][2].startswith("snapshot older than the latest applied snapshot")
+    dim.apply([ev("a", 3, "A"), ev("b", 3, "B2"), ev("d", 3, "D")])  # changes nothing, but is applied
+    version = dim.version()
+    counts = dim.apply([ev("a", 2, "A-again"), ev("b", 2, "B2")])  # so this one is older: quarantined
+    assert counts["quarantined"] == 2 and dim.version() == version
+    assert dim.rows("id", "name", "is_current")[0] == ("a", "A", True)
 
 
 def test_case8_a_changed_shape_is_refused_until_a_full_refresh(spark, tmp_path):

@@ -44,8 +44,11 @@ def write_scd(
         batch = batch.withColumn(DELETE_FLAG, F.lit(False))
     logged = _pinned(spark, target.changes)
     counts: dict[str, int] = {}
-    if table.scd is not None and table.scd.source_kind == "snapshot":
-        batch, late = snapshot_events(batch, table, logged)
+    snapshot_source = table.scd is not None and table.scd.source_kind == "snapshot"
+    newest_snapshot = None
+    if snapshot_source:
+        applied = _applied_snapshot(spark, target.changes, batch.schema[table.sequence_by[0]].dataType)
+        batch, late, newest_snapshot = snapshot_events(batch, table, logged, applied)
         counts["quarantined"] = write_quarantine(late, target, batch_id, part="late_snapshot")
     classified = _classify(batch, table, logged).persist()
     try:
@@ -71,6 +74,8 @@ def write_scd(
             .saveAsTable(target.changes)
         )
         keys = classified.select(*table.keys).distinct()
+        if newest_snapshot is not None:
+            _record_snapshot(spark, target.changes, newest_snapshot)
     finally:
         classified.unpersist()
     counts.update(_replace_keys(spark, table, target, keys, batch_id))
@@ -254,9 +259,31 @@ def latest(table: SilverTable):
     return _latest
 
 
-def snapshot_events(batch: DataFrame, table: SilverTable, logged: DataFrame) -> tuple[DataFrame, DataFrame]:
+_SNAPSHOT_PROPERTY = "medallion.snapshot.latest_sequence"
+
+
+def _applied_snapshot(spark: SparkSession, changes: str, data_type) -> object:
+    """The newest snapshot applied so far (a snapshot without changes leaves no event to show it)."""
+    from pyspark.sql import functions as F
+
+    stored = {r["key"]: r["value"] for r in spark.sql(f"SHOW TBLPROPERTIES {changes}").collect()}
+    text = stored.get(_SNAPSHOT_PROPERTY)
+    return None if text is None else spark.range(1).select(F.lit(text).cast(data_type)).first()[0]
+
+
+def _record_snapshot(spark: SparkSession, changes: str, value: object) -> None:
+    from pyspark.sql import functions as F
+
+    text = spark.range(1).select(F.lit(value).cast("string")).first()[0]
+    spark.sql(f"ALTER TABLE {changes} SET TBLPROPERTIES ('{_SNAPSHOT_PROPERTY}' = '{text}')")
+
+
+def snapshot_events(
+    batch: DataFrame, table: SilverTable, logged: DataFrame, applied: object = None
+) -> tuple[DataFrame, DataFrame, object]:
     """Full snapshots -> change events at each snapshot's sequence; snapshots older than the newest
-    applied one come back separately, to be quarantined.
+    applied one (`applied`, or the newest logged event) come back separately, to be quarantined,
+    with the newest snapshot of the batch when it moves the mark.
 
     Each distinct sequence value in the batch is one snapshot. A snapshot is compared with the state
     just before it: the previous snapshot of the batch, or the stored table for the first one.
@@ -268,7 +295,8 @@ def snapshot_events(batch: DataFrame, table: SilverTable, logged: DataFrame) -> 
     keys = list(table.keys)
     batch = batch.dropDuplicates([c for c in batch.columns if c not in LINEAGE_COLUMNS])
     values = [c for c in content_columns(table) if c not in (*keys, seq)]
-    newest_applied = logged.agg(F.max(seq)).first()[0]
+    newest_logged = logged.agg(F.max(seq)).first()[0]
+    newest_applied = max((v for v in (newest_logged, applied) if v is not None), default=None)
     snapshots = sorted(r[0] for r in batch.select(seq).distinct().collect())
     late_values = [s for s in snapshots if newest_applied is not None and s < newest_applied]
     late = batch.filter(F.col(seq).isin(late_values)) if late_values else batch.limit(0)
@@ -306,12 +334,14 @@ def snapshot_events(batch: DataFrame, table: SilverTable, logged: DataFrame) -> 
         previous = snapshot.select(
             *keys, F.lit(True).alias("_p_live"), *[F.col(c).alias(f"_p_{c}") for c in values]
         )
+    fresh = [s for s in snapshots if s not in late_values]
+    newest = max(fresh) if fresh and (newest_applied is None or max(fresh) > newest_applied) else None
     if not events:
-        return batch.limit(0), late
+        return batch.limit(0), late, newest
     out = events[0]
     for more in events[1:]:
         out = out.unionByName(more)
-    return out, late
+    return out, late, newest
 
 
 def _live_before(logged: DataFrame, table: SilverTable, values: list[str]) -> DataFrame:
