@@ -29,6 +29,8 @@ _LOCAL_DEFAULTS: dict[str, str] = {
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
     "spark.sql.shuffle.partitions": "4",
     "spark.default.parallelism": "4",
+    # The 1 GiB default runs out of execution memory over long runs of many small Delta jobs.
+    "spark.driver.memory": "2g",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.databricks.delta.snapshotPartitions": "2",
