@@ -1,11 +1,12 @@
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # Silver build
-# MAGIC Conforms the new bronze rows to the spec'd columns and loads them with the table's load pattern (append, overwrite, merge on keys by sequence, or SCD1/SCD2 history from `scd_mappings.csv`). Rows without a key or sequence, and rows that tie on key and sequence, go to `<table>_quarantine`.
+# MAGIC Conforms the new bronze rows to the spec'd columns and loads them with the table's load pattern (append, overwrite, merge on keys by sequence, or SCD1/SCD2 history from `scd_mappings.csv`). Before that, the table's data-quality rules (`specs/data_quality/`) run through DQX: failing rows go to `<table>_quarantine` with the source row and the failed rules, and each run is recorded in `silver_operations` and `dq_metrics` (see docs/data-quality.md).
 # MAGIC
 # MAGIC | Widget | Default | Meaning |
 # MAGIC |---|---|---|
 # MAGIC | `table` | empty = every silver table | the silver table(s) to build, comma separated; the job passes one |
+# MAGIC | `run_id` | empty = a new manual id | the job run id, stamped on quarantined rows and the run records |
 # MAGIC | `full_refresh` | empty | silver table(s) to drop and rebuild from bronze, comma separated (after changing keys, sequence, tracked columns or SCD type) |
 # MAGIC | `target` | `dev` | bundle target whose variables fill the empty widgets below |
 # MAGIC | `catalog`, `*_schema`, `landing_root`, `checkpoint_root` | from the target | where things are |
@@ -22,7 +23,7 @@ from medallion.layers.plan import select_tables
 from medallion.params import context_from_widgets, declare_widgets
 from medallion.specs import load_specs
 
-declare_widgets(dbutils, table="", full_refresh="")
+declare_widgets(dbutils, table="", full_refresh="", run_id="")
 ctx = context_from_widgets(dbutils)
 specs = load_specs(ctx.specs_dir)
 tables = select_tables(specs.silver, dbutils.widgets.get("table"))
@@ -33,7 +34,11 @@ refresh = (
 
 # COMMAND ----------
 
-runs = [silver.build(spark, table, ctx, full_refresh=table.table in refresh) for table in tables]
+run_id = dbutils.widgets.get("run_id")
+runs = [
+    silver.build(spark, table, ctx, full_refresh=table.table in refresh, run_id=run_id, alerts=specs.alerts)
+    for table in tables
+]
 for run in runs:
     print(
         f"{run.layer}.{run.table}: {run.status}, read {run.rows_read}, wrote {run.rows_written}, {run.seconds:.1f}s"

@@ -1,4 +1,5 @@
-"""`medallion` command line: validate specs, make sample data, run the job locally, query tables.
+"""`medallion` command line: validate specs, make sample data, run the job locally, query tables,
+replay quarantined rows and report on data quality.
 
 Errors a user can fix (`MedallionError`) are printed as plain messages; exit codes:
 0 ok, 1 a run failed, 2 bad specs or parameters.
@@ -95,6 +96,21 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tables", help="list local tables with row count, Delta version, last update")
     _target_option(p)
     p.set_defaults(handler=_tables)
+
+    p = sub.add_parser(
+        "requeue", help="send a silver table's quarantined rows through its current rules (once)"
+    )
+    _target_option(p)
+    p.add_argument("table", help="silver table whose quarantine to replay")
+    p.set_defaults(handler=_requeue)
+
+    p = sub.add_parser("dq", help="data-quality commands")
+    dq = p.add_subparsers(dest="dq_command", required=True, metavar="DQ_COMMAND")
+    p = dq.add_parser("report", help="pass rates per silver table and the top failing rules")
+    _target_option(p)
+    p.add_argument("--run", default="", help="one run id (default: the latest run of each table)")
+    p.add_argument("--top", type=int, default=10, help="failing rules shown (default 10)")
+    p.set_defaults(handler=_dq_report)
     return parser
 
 
@@ -182,6 +198,40 @@ def _tables(args) -> int:
     bundle, target = _bundle_and_target(args)
     spark = get_spark(bundle, target)
     print(format_rows(table_inventory(spark), "table", limit=10_000))
+    return 0
+
+
+def _context(args):
+    from medallion.params import resolve_context
+    from medallion.runtime.session import get_spark
+
+    bundle, target = _bundle_and_target(args)
+    return get_spark(bundle, target), resolve_context({"target": target}, bundle.root)
+
+
+def _requeue(args) -> int:
+    from medallion.quality.requeue import requeue
+    from medallion.specs import load_specs
+
+    spark, ctx = _context(args)
+    table = load_specs(ctx.specs_dir).silver_table(args.table)
+    run = requeue(spark, table, ctx)
+    if run.status == "skipped":
+        print(f"{table.table}: {run.details.get('reason')}")
+    else:
+        again = run.details.get("quarantined", 0)
+        print(
+            f"{table.table}: replayed {run.rows_read} quarantined rows: {run.rows_written} reached silver, "
+            f"{again} failed again and stay in quarantine, {run.details.get('duplicates', 0)} duplicates"
+        )
+    return 0
+
+
+def _dq_report(args) -> int:
+    from medallion.quality.report import dq_report
+
+    spark, ctx = _context(args)
+    print(dq_report(spark, ctx, run_id=args.run, top=args.top))
     return 0
 
 

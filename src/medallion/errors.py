@@ -12,6 +12,7 @@ from dataclasses import dataclass
 __all__ = [
     "BundleConfigError",
     "DataError",
+    "DataQualityError",
     "JobRunError",
     "MedallionError",
     "ParameterError",
@@ -69,6 +70,10 @@ class ParameterError(MedallionError):
 
 class DataError(MedallionError):
     """The data itself breaks a rule the pipeline relies on (e.g. two versions of one key tie)."""
+
+
+class DataQualityError(DataError):
+    """A data-quality rule or alert with action `fail` was breached; the message names it."""
 
 
 class SpecDriftError(MedallionError):

@@ -153,7 +153,8 @@ def _unknown_fk(p: Profile, rng: random.Random, row: list, column: str) -> tuple
 
 
 def _future(p: Profile, rng: random.Random, row: list, column: str) -> tuple[Any, Any]:
-    day = p.end_date + timedelta(days=366 + rng.randint(30, 700))
+    # Over a year after both the data's last day and today, so "not in the future" rules catch it.
+    day = max(p.end_date, date.today()) + timedelta(days=366 + rng.randint(30, 700))
     t = day_seconds(day) + rng.randrange(DAY)
     return _set(p, row, column, format_date(t) if p.entity.column(column).kind == "date" else format_ts(t))
 

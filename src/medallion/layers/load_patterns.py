@@ -3,6 +3,8 @@
 
 Every writer has the signature `(spark, batch, table, target, batch_id) -> dict of counts` and must
 be idempotent for a replayed `batch_id` (Structured Streaming replays the last batch after a crash).
+Its counts account for every row of `batch`: `accepted` (taken by the table, even if a newer row of
+the same key then supersedes it), `duplicates` (exact copies dropped) and `quarantined`.
 `batch` holds conformed rows whose keys and sequence are not NULL; `target` names the table and its
 side tables. The history patterns (scd1, scd2) live in `scd`.
 """
@@ -22,7 +24,7 @@ from medallion.specs.model import SilverTable
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["LOAD_PATTERNS", "Writer", "latest_per_key", "register"]
+__all__ = ["LOAD_PATTERNS", "Writer", "distinct_rows", "latest_per_key", "register"]
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,8 @@ def append(
     """Append the batch as it is; a replayed batch id is skipped by Delta."""
     rows = batch.drop(DELETE_FLAG)
     rows.write.format("delta").mode("append").options(**_txn(target, batch_id)).saveAsTable(target.name)
-    return {"inserted": rows.count()}
+    n = rows.count()
+    return {"inserted": n, "accepted": n}
 
 
 @register("overwrite")
@@ -63,7 +66,14 @@ def overwrite(
     newest = batch.agg(F.max("_source_file")).first()[0]
     rows = batch.filter(F.col("_source_file") == newest).drop(DELETE_FLAG)
     rows.write.format("delta").mode("overwrite").options(**_txn(target, batch_id)).saveAsTable(target.name)
-    return {"inserted": rows.count(), "snapshot_file": newest}
+    inserted, total = rows.count(), batch.count()
+    # Rows of older files in the same batch were snapshots too, superseded by the newest one.
+    return {"inserted": inserted, "accepted": total, "superseded": total - inserted, "snapshot_file": newest}
+
+
+def distinct_rows(batch: DataFrame, table: SilverTable) -> DataFrame:
+    """The batch without exact copies (same spec'd values and delete flag; lineage ignored)."""
+    return batch.dropDuplicates([*content_columns(table), *([DELETE_FLAG] if table.delete_when else [])])
 
 
 def latest_per_key(batch: DataFrame, table: SilverTable) -> DataFrame:
@@ -76,7 +86,7 @@ def latest_per_key(batch: DataFrame, table: SilverTable) -> DataFrame:
     from pyspark.sql import functions as F
 
     keys, sequence = list(table.keys), list(table.sequence_by)
-    distinct = batch.dropDuplicates([*content_columns(table), *([DELETE_FLAG] if table.delete_when else [])])
+    distinct = distinct_rows(batch, table)
     seq = F.struct(*[F.col(c) for c in sequence])
     ranked = distinct.withColumn("_rank", F.rank().over(Window.partitionBy(*keys).orderBy(seq.desc())))
     latest = ranked.filter("_rank = 1").drop("_rank")
@@ -120,10 +130,13 @@ def merge(
         builder = builder.whenMatchedUpdate(condition=newer, set=values).whenNotMatchedInsert(values=values)
     metrics = builder.execute().first()
     result = metrics.asDict() if metrics is not None else {}
+    total, distinct = batch.count(), distinct_rows(batch, table).count()
     return {
         "inserted": int(result.get("num_inserted_rows", 0)),
         "updated": int(result.get("num_updated_rows", 0)),
         "deleted": int(result.get("num_deleted_rows", 0)),
+        "accepted": distinct,
+        "duplicates": total - distinct,
     }
 
 

@@ -6,23 +6,49 @@ import logging
 from typing import TYPE_CHECKING
 
 from medallion.context import RunContext
-from medallion.specs.model import LAYERS, Specs
+from medallion.specs.model import LAYERS, SilverTable, Specs
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["ensure_schemas", "select_tables", "table_lists"]
+__all__ = ["ensure_schemas", "select_tables", "silver_build_order", "table_lists"]
 
 log = logging.getLogger(__name__)
 
 
 def table_lists(specs: Specs) -> dict[str, list[str]]:
-    """Task values: `bronze_tables`, `silver_tables`, `gold_tables` (gold in dependency order)."""
+    """Task values: `bronze_tables`, `silver_tables`, `gold_tables` (gold in dependency order).
+
+    Silver tables come after the tables their foreign-key rules read (dimensions before facts).
+    """
     return {
         "bronze_tables": [s.table for s in specs.bronze],
-        "silver_tables": [s.table for s in specs.silver],
+        "silver_tables": [s.table for s in silver_build_order(specs.silver)],
         "gold_tables": [g.table for g in specs.gold],
     }
+
+
+def silver_build_order(tables: tuple[SilverTable, ...]) -> list[SilverTable]:
+    """Spec order, except that a table referenced by another's rules (`ref_table`) comes first."""
+    by_name = {t.table.lower(): t for t in tables}
+    ordered: list[SilverTable] = []
+    visiting: set[str] = set()
+
+    def visit(table: SilverTable) -> None:
+        name = table.table.lower()
+        if table in ordered or name in visiting:
+            return  # placed already, or a reference cycle: keep spec order
+        visiting.add(name)
+        for rule in table.rules:
+            ref = rule.check.get("check", {}).get("arguments", {}).get("ref_table")
+            if isinstance(ref, str) and ref.lower() in by_name and ref.lower() != name:
+                visit(by_name[ref.lower()])
+        visiting.discard(name)
+        ordered.append(table)
+
+    for table in tables:
+        visit(table)
+    return ordered
 
 
 def ensure_schemas(spark: SparkSession, ctx: RunContext) -> None:

@@ -46,6 +46,7 @@ def write_scd(
     counts: dict[str, int] = {}
     snapshot_source = table.scd is not None and table.scd.source_kind == "snapshot"
     newest_snapshot = None
+    rows_in = batch.count() if snapshot_source else 0
     if snapshot_source:
         applied = _applied_snapshot(spark, target.changes, batch.schema[table.sequence_by[0]].dataType)
         batch, late, newest_snapshot = snapshot_events(batch, table, logged, applied)
@@ -78,6 +79,11 @@ def write_scd(
             _record_snapshot(spark, target.changes, newest_snapshot)
     finally:
         classified.unpersist()
+    # Every row is accepted, a duplicate or quarantined. A snapshot's rows become derived events
+    # (unchanged rows none, missing keys a delete), so its rows are accounted as read minus the rest.
+    counts["accepted"] = (
+        rows_in - counts["quarantined"] - counts["duplicates"] if snapshot_source else counts["changes"]
+    )
     counts.update(_replace_keys(spark, table, target, keys, batch_id))
     log.info("silver %s batch %d: %s", table.table, batch_id, counts)
     return counts

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CHANGES_SUFFIX",
     "QUARANTINE_SUFFIX",
+    "WARNINGS_SUFFIX",
     "SilverTarget",
     "ensure_tables",
     "reset",
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 QUARANTINE_SUFFIX = "_quarantine"
 CHANGES_SUFFIX = "_changes"
+WARNINGS_SUFFIX = "_dq_warnings"
 _PROPERTY_PREFIX = "medallion."
 
 
@@ -49,6 +51,8 @@ class SilverTarget:
 
     name: str  # `catalog`.`schema`.`table`
     table_id: str = ""
+    scope: str = ""  # who writes: "" = the silver stream, "requeue" = a quarantine replay
+    run_id: str = ""  # the job run writing now, stamped on side-table rows
 
     def sibling(self, suffix: str) -> str:
         return self.name[:-1] + suffix + "`"
@@ -61,9 +65,14 @@ class SilverTarget:
     def changes(self) -> str:
         return self.sibling(CHANGES_SUFFIX)
 
+    @property
+    def warnings(self) -> str:
+        return self.sibling(WARNINGS_SUFFIX)
+
     def txn_app_id(self, table: str) -> str:
-        """Delta `txnAppId` for idempotent writes from this target's stream into `table`."""
-        return f"medallion:{self.table_id}:{table}"
+        """Delta `txnAppId` for idempotent writes from this target's stream (or replay) into `table`."""
+        scope = f"{self.scope}:" if self.scope else ""
+        return f"medallion:{self.table_id}:{scope}{table}"
 
 
 def shape_of(table: SilverTable) -> dict[str, str]:
@@ -123,7 +132,7 @@ def ensure_tables(
 def reset(spark: SparkSession, table: SilverTable, target: str) -> None:
     """Drop the silver table and its side tables, so the next build starts again from bronze."""
     silver = SilverTarget(target)
-    for name in (target, silver.changes, silver.quarantine):
+    for name in (target, silver.changes, silver.quarantine, silver.warnings):
         spark.sql(f"DROP TABLE IF EXISTS {name}")
     log.warning("silver %s: dropped for a full refresh from bronze", table.table)
 

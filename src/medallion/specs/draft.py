@@ -13,19 +13,30 @@ from pathlib import Path
 
 from medallion.errors import SpecProblem
 from medallion.specs.csv_rows import Row
-from medallion.specs.model import BronzeSource, ColumnSpec, GoldTable, SilverTable
+from medallion.specs.model import (
+    BronzeSource,
+    ColumnSpec,
+    GoldTable,
+    QualityAlert,
+    QualityRule,
+    SilverTable,
+)
 
 __all__ = [
+    "ALERTS_FILE",
     "BRONZE_FILE",
     "COLUMNS_FILE",
     "GOLD_FILE",
     "GOLD_SQL_FOLDER",
     "IDENTIFIER",
     "IDENTIFIER_FIX",
+    "QUALITY_FOLDER",
+    "RULES_FILE",
     "SCD_FILE",
     "SILVER_FILE",
     "Draft",
     "SpecFile",
+    "name_list",
 ]
 
 BRONZE_FILE = "bronze_sources.csv"
@@ -34,6 +45,9 @@ SCD_FILE = "scd_mappings.csv"
 COLUMNS_FILE = "columns.csv"
 GOLD_FILE = "gold_tables.csv"
 GOLD_SQL_FOLDER = "gold"
+QUALITY_FOLDER = "data_quality"
+RULES_FILE = f"{QUALITY_FOLDER}/dq_rules.csv"
+ALERTS_FILE = f"{QUALITY_FOLDER}/dq_alerting.csv"
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IDENTIFIER_FIX = "use letters, digits and _ only, starting with a letter or _"
@@ -49,6 +63,8 @@ class Draft:
     silver: list[SilverTable] = field(default_factory=list)
     gold: list[GoldTable] = field(default_factory=list)
     columns: list[ColumnSpec] = field(default_factory=list)
+    rules: list[QualityRule] = field(default_factory=list)
+    alerts: list[QualityAlert] = field(default_factory=list)
     problems: list[SpecProblem] = field(default_factory=list)
     unreadable: set[str] = field(default_factory=set)  # files whose rows could not all be read
 
@@ -75,3 +91,19 @@ class SpecFile:
     identifiers: tuple[str, ...]
     parse: Callable[[Row, Draft], None]
     may_be_missing: bool = False  # a project without such tables may leave the file out
+
+
+def name_list(row: Row, column: str, draft: Draft) -> tuple[str, ...]:
+    """Column names separated by `,` or `;` in one cell."""
+    names: list[str] = []
+    for item in re.split(r"[,;]", row.get(column)):
+        name = item.strip()
+        if not name:
+            continue
+        if not IDENTIFIER.match(name):
+            draft.problems.append(row.problem(column, f"{name!r} is not a valid column name", IDENTIFIER_FIX))
+        elif name.lower() in (n.lower() for n in names):
+            draft.problems.append(row.problem(column, f"{name!r} is listed twice", "list each column once"))
+        else:
+            names.append(name)
+    return tuple(names)

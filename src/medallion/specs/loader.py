@@ -15,6 +15,7 @@ from medallion.specs.csv_rows import read_csv
 from medallion.specs.draft import IDENTIFIER, IDENTIFIER_FIX, Draft, SpecFile
 from medallion.specs.model import Specs
 from medallion.specs.parsers import SPEC_FILES
+from medallion.specs.quality import QUALITY_FILES, parse_check_files
 from medallion.specs.validate import cross_check
 
 __all__ = ["check_specs", "load_specs"]
@@ -43,8 +44,9 @@ def _load(specs_dir: Path) -> tuple[Specs, list[SpecProblem]]:
         )
         return Specs(), [problem]
     draft = Draft(specs_dir, folder)
-    for spec_file in SPEC_FILES:
+    for spec_file in (*SPEC_FILES, *QUALITY_FILES):
         _parse_file(spec_file, draft)
+    parse_check_files(draft)
     specs = cross_check(draft)
     log.debug("specs in %s: %d problems", specs_dir, len(draft.problems))
     return specs, draft.problems
@@ -67,6 +69,9 @@ def _parse_file(spec_file: SpecFile, draft: Draft) -> None:
         empty = [name for name in spec_file.required if not row.get(name)]
         for name in empty:
             draft.problems.append(row.problem(name, "required cell is empty", f"fill in {name}"))
+        if not spec_file.unique:
+            spec_file.parse(row, draft)
+            continue
         if any(not row.get(name) for name in spec_file.unique):
             continue
         for name in spec_file.identifiers:

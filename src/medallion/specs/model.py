@@ -12,11 +12,17 @@ __all__ = [
     "LAYERS",
     "LOAD_PATTERNS",
     "MERGE_PATTERNS",
+    "QUALITY_ACTIONS",
+    "QUALITY_CRITICALITIES",
+    "QUALITY_ON_ERROR",
     "SCD_SOURCE_KINDS",
     "SOURCE_FORMATS",
+    "SOURCE_ROW",
     "BronzeSource",
     "ColumnSpec",
     "GoldTable",
+    "QualityAlert",
+    "QualityRule",
     "ScdSpec",
     "SilverTable",
     "Specs",
@@ -27,6 +33,10 @@ SOURCE_FORMATS = ("csv", "json")
 LOAD_PATTERNS = ("append", "overwrite", "merge", "scd1", "scd2")  # every writer word
 MERGE_PATTERNS = ("append", "overwrite", "merge")  # the words incremental_load_patterns.csv takes
 SCD_SOURCE_KINDS = ("changes", "snapshot")
+SOURCE_ROW = "_source_row"  # silver's copy of the bronze row as read, kept until the rules ran
+QUALITY_CRITICALITIES = ("error", "warn")  # DQX's words: error keeps the row out, warn lets it pass
+QUALITY_ON_ERROR = ("quarantine", "fail")  # what an `error` rule does with failing rows
+QUALITY_ACTIONS = ("fail", "notify")  # what a breached alert threshold does
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,47 @@ class ScdSpec:
 
 
 @dataclass(frozen=True)
+class QualityRule:
+    """One data-quality rule of a silver table, as a DQX check (a rules CSV row or a DQX YAML item).
+
+    `check` is DQX metadata: {"name", "criticality", "check": {"function", "arguments" |
+    "for_each_column"}, "filter", "user_metadata"}. `on_error` fail stops the task instead of
+    quarantining. `file`/`row` say where the rule was written, for error messages.
+    """
+
+    table: str
+    name: str
+    check: dict = field(hash=False, compare=False)
+    on_error: str = "quarantine"
+    file: str = ""
+    row: int = 0
+
+    @property
+    def function(self) -> str:
+        return str(self.check.get("check", {}).get("function", ""))
+
+    @property
+    def criticality(self) -> str:
+        return str(self.check.get("criticality", "error"))
+
+
+@dataclass(frozen=True)
+class QualityAlert:
+    """A threshold on a run's rule metrics (dq_alerting.csv); `table`/`rule` "*" match all."""
+
+    table: str
+    rule: str = "*"
+    min_pass_rate: float | None = None  # 0..1: alert when fewer rows pass
+    max_failed_rows: int | None = None  # alert when more rows fail
+    action: str = "fail"
+    description: str = ""
+    row: int = 0
+
+    def matches(self, table: str, rule: str) -> bool:
+        return self.table in ("*", table) and self.rule in ("*", rule)
+
+
+@dataclass(frozen=True)
 class SilverTable:
     """A silver table built from one bronze table (incremental_load_patterns.csv)."""
 
@@ -103,6 +154,7 @@ class SilverTable:
     row: int = 0
     scd: ScdSpec | None = None  # set for scd1/scd2 tables (declared in scd_mappings.csv)
     spec_file: str = "incremental_load_patterns.csv"  # the file `row` refers to
+    rules: tuple[QualityRule, ...] = ()  # data-quality rules (specs/data_quality/)
 
 
 @dataclass(frozen=True)
@@ -124,6 +176,7 @@ class Specs:
     bronze: tuple[BronzeSource, ...] = ()
     silver: tuple[SilverTable, ...] = ()
     gold: tuple[GoldTable, ...] = ()  # in dependency order (a gold table after the gold it reads)
+    alerts: tuple[QualityAlert, ...] = ()  # data-quality alert thresholds (dq_alerting.csv)
 
     def bronze_table(self, name: str) -> BronzeSource:
         return _by_name(self.bronze, name, "bronze")

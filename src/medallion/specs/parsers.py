@@ -24,6 +24,7 @@ from medallion.specs.draft import (
     SILVER_FILE,
     Draft,
     SpecFile,
+    name_list,
 )
 from medallion.specs.model import (
     MERGE_PATTERNS,
@@ -129,9 +130,9 @@ def _parse_silver(row: Row, draft: Draft) -> None:
                 f"use one of: {', '.join(MERGE_PATTERNS)}; history tables go in {SCD_FILE}",
             )
         )
-    keys = _name_list(row, "keys", draft)
-    sequence_by = _name_list(row, "sequence_by", draft)
-    partition_by = _name_list(row, "partition_by", draft)
+    keys = name_list(row, "keys", draft)
+    sequence_by = name_list(row, "sequence_by", draft)
+    partition_by = name_list(row, "partition_by", draft)
     delete_when = row.get("delete_when")
     if pattern == "merge":
         if not keys:
@@ -172,22 +173,6 @@ def _parse_silver(row: Row, draft: Draft) -> None:
     )
 
 
-def _name_list(row: Row, column: str, draft: Draft) -> tuple[str, ...]:
-    """Column names separated by `,` or `;` in one cell."""
-    names: list[str] = []
-    for item in re.split(r"[,;]", row.get(column)):
-        name = item.strip()
-        if not name:
-            continue
-        if not IDENTIFIER.match(name):
-            draft.problems.append(row.problem(column, f"{name!r} is not a valid column name", IDENTIFIER_FIX))
-        elif name.lower() in (n.lower() for n in names):
-            draft.problems.append(row.problem(column, f"{name!r} is listed twice", "list each column once"))
-        else:
-            names.append(name)
-    return tuple(names)
-
-
 # --- scd_mappings.csv --------------------------------------------------------------------------
 
 _SCD_REQUIRED = ("table", "source_table", "scd_type", "keys", "sequence_by")
@@ -225,8 +210,8 @@ def _parse_scd(row: Row, draft: Draft) -> None:
                 f"use one of: {', '.join(SCD_SOURCE_KINDS)} (empty = changes)",
             )
         )
-    keys = _name_list(row, "keys", draft)
-    sequence_by = _name_list(row, "sequence_by", draft)
+    keys = name_list(row, "keys", draft)
+    sequence_by = name_list(row, "sequence_by", draft)
     delete_when = row.get("delete_when")
     if kind == "snapshot" and delete_when:
         draft.problems.append(
@@ -260,8 +245,8 @@ def _parse_scd(row: Row, draft: Draft) -> None:
                 "e.g. effective_from, effective_to, is_current",
             )
         )
-    tracked = _name_list(row, "tracked_columns", draft)
-    untracked = _name_list(row, "untracked_columns", draft)
+    tracked = name_list(row, "tracked_columns", draft)
+    untracked = name_list(row, "untracked_columns", draft)
     for name in tracked:
         if name.lower() in (u.lower() for u in untracked):
             draft.problems.append(
@@ -279,7 +264,7 @@ def _parse_scd(row: Row, draft: Draft) -> None:
             keys=keys,
             sequence_by=sequence_by,
             delete_when=delete_when,
-            partition_by=_name_list(row, "partition_by", draft),
+            partition_by=name_list(row, "partition_by", draft),
             description=row.get("description"),
             row=row.number,
             scd=ScdSpec(

@@ -25,6 +25,7 @@ from medallion.specs.draft import (
 )
 from medallion.specs.model import BronzeSource, ColumnSpec, GoldTable, SilverTable, Specs
 from medallion.specs.sql_text import ColumnRef, column_references, table_references
+from medallion.specs.validate_quality import attach_rules
 from medallion.specs.validate_scd import check_scd_tables
 
 __all__ = ["TECHNICAL_PREFIX", "cross_check"]
@@ -53,12 +54,10 @@ def cross_check(draft: Draft) -> Specs:
     gold = _check_gold(draft, bronze, silver)
     silver_tables = [replace(s, columns=tuple(columns["silver", s.table.lower()])) for s in draft.silver]
     silver_tables = check_scd_tables(draft, silver_tables)
+    bronze_tables = [replace(b, columns=tuple(columns["bronze", b.table.lower()])) for b in draft.bronze]
+    silver_tables, alerts = attach_rules(draft, silver_tables, {b.table.lower(): b for b in bronze_tables})
 
-    return Specs(
-        bronze=tuple(replace(b, columns=tuple(columns["bronze", b.table.lower()])) for b in draft.bronze),
-        silver=tuple(silver_tables),
-        gold=gold,
-    )
+    return Specs(bronze=tuple(bronze_tables), silver=tuple(silver_tables), gold=gold, alerts=alerts)
 
 
 def _problem(draft: Draft, name: str, row: int, column: str, message: str, fix: str = "") -> None:

@@ -36,6 +36,7 @@ def test_project_job_runs_plan_bronze_silver_gold():
     assert silver.base_parameters == {
         "table": "{{input}}",
         "full_refresh": "{{job.parameters.full_refresh}}",
+        "run_id": "{{job.run_id}}",
     }
     assert gold.depends_on == ("silver",)
 

@@ -1,0 +1,189 @@
+"""Apply a silver table's rules to one batch with DQX and split it into passing and failing rows.
+
+Rules are DQX metadata (built-in + spec'd, see `specs.validate_quality`); DQX's
+`apply_checks_by_metadata_and_split` evaluates row- and dataset-level rules in one pass. Rows with
+an error go to quarantine; rows with only warnings pass and their warnings are kept. A rule whose
+`on_error` is `fail` stops the task before anything of the batch is written.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from medallion.errors import DataQualityError, SpecError, SpecProblem
+from medallion.specs.model import SOURCE_ROW, QualityRule, SilverTable
+from medallion.specs.validate_quality import builtin_rules
+
+if TYPE_CHECKING:
+    from databricks.labs.dqx.engine import DQEngine
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = [
+    "ERRORS",
+    "WARNINGS",
+    "CheckedBatch",
+    "QualityRun",
+    "check_batch",
+    "check_rules_run",
+    "prepare",
+    "with_source_row",
+]
+
+log = logging.getLogger(__name__)
+
+ERRORS, WARNINGS = "_errors", "_warnings"  # DQX's result columns
+
+
+@dataclass
+class QualityRun:
+    """One table's rules for one run, ready for DQX, and the per-rule tally of the run so far."""
+
+    table: SilverTable
+    run_id: str
+    rules: tuple[QualityRule, ...]
+    checks: list[dict]  # DQX metadata of `rules`, in the same order
+    engine: DQEngine
+    rows_checked: int = 0
+    failed: Counter = field(default_factory=Counter)  # rule -> rows with that error
+    warned: Counter = field(default_factory=Counter)  # rule -> rows with that warning
+
+    @property
+    def fail_rules(self) -> frozenset[str]:
+        """Rules whose failure stops the task (on_error = fail)."""
+        return frozenset(r.name for r in self.rules if r.on_error == "fail")
+
+
+@dataclass(frozen=True)
+class CheckedBatch:
+    """`valid`: rows for the writer (no result columns); `rejected`: rows with errors; `warned`:
+    rows that passed with warnings (both with `_errors`/`_warnings` and the source row)."""
+
+    valid: DataFrame
+    rejected: DataFrame
+    warned: DataFrame
+    cached: tuple = ()  # frames persisted for this batch
+
+    def release(self) -> None:
+        for frame in self.cached:
+            frame.unpersist()
+
+
+def prepare(
+    spark: SparkSession, table: SilverTable, run_id: str, resolve_table: Callable[[str], str] | None = None
+) -> QualityRun:
+    """The run's DQX checks; `resolve_table` turns a spec'd table name (ref_table) into a full name."""
+    from medallion.quality.engine import dq_engine
+
+    checks = []
+    # Tables from the specs carry their built-in rules; a table made in code gets the key checks.
+    rules = table.rules or builtin_rules(table, None)
+    for rule in rules:
+        check = copy.deepcopy(rule.check)
+        arguments = check.get("check", {}).get("arguments", {})
+        ref = arguments.get("ref_table")
+        if resolve_table is not None and isinstance(ref, str) and "." not in ref:
+            arguments["ref_table"] = resolve_table(ref)
+        metadata = dict(check.get("user_metadata") or {})
+        metadata["on_error"] = rule.on_error
+        check["user_metadata"] = metadata
+        checks.append(check)
+    return QualityRun(table=table, run_id=run_id, rules=rules, checks=checks, engine=dq_engine(spark, run_id))
+
+
+def check_rules_run(run: QualityRun, empty: DataFrame) -> None:
+    """Try each rule on an empty batch of the table's shape, so a rule that cannot run (a value DQX
+    reads as a column name, a missing reference table) is reported as its file:row, not a plan dump.
+    """
+    problems = []
+    for rule, check in zip(run.rules, run.checks, strict=True):
+        try:
+            run.engine.apply_checks_by_metadata(empty, [check])
+        except Exception as exc:  # Spark's analysis errors carry the cause on their first line
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            problems.append(
+                SpecProblem(
+                    rule.file,
+                    rule.row,
+                    "arguments" if rule.file.endswith(".csv") else "",
+                    f"rule {rule.name!r} cannot run on {run.table.table}: {first[:300]}",
+                    "string values in DQX arguments are SQL: quote literals, e.g. \"'vip'\"",
+                )
+            )
+    if problems:
+        raise SpecError(problems)
+
+
+def with_source_row(df: DataFrame) -> DataFrame:
+    """Keep the bronze row as read in one struct column, so quarantine holds the original values."""
+    from pyspark.sql import functions as F
+
+    from medallion.layers.transforms import LINEAGE_COLUMNS
+
+    data = [c for c in df.columns if c not in LINEAGE_COLUMNS]
+    return df.withColumn(SOURCE_ROW, F.struct(*[F.col(f"`{c}`") for c in data]))
+
+
+def check_batch(run: QualityRun, rows: DataFrame) -> CheckedBatch:
+    """Split conformed rows (with the source row) by the run's rules; tally failures per rule.
+
+    Raises DataQualityError when a rule with on_error=fail fails, before anything is written.
+    """
+    from pyspark.sql import functions as F
+
+    good, bad = run.engine.apply_checks_by_metadata_and_split(rows, run.checks)
+    bad = bad.persist()
+    has_errors = F.coalesce(F.size(ERRORS), F.lit(0)) > 0
+    try:
+        _tally(run, bad)
+        _stop_on_fail_rules(run, bad)
+    except BaseException:
+        bad.unpersist()
+        raise
+    return CheckedBatch(
+        valid=good.drop(SOURCE_ROW),
+        rejected=bad.filter(has_errors),
+        warned=bad.filter(~has_errors),
+        cached=(bad,),
+    )
+
+
+def _names(column: str):
+    from pyspark.sql import functions as F
+
+    return F.array_distinct(F.transform(F.coalesce(F.col(column), F.array()), lambda e: e["name"]))
+
+
+def _tally(run: QualityRun, bad: DataFrame) -> None:
+    from pyspark.sql import functions as F
+
+    for column, counter in ((ERRORS, run.failed), (WARNINGS, run.warned)):
+        if column not in bad.columns:
+            continue
+        per_rule = bad.select(F.explode(_names(column)).alias("rule")).groupBy("rule").count().collect()
+        counter.update({row["rule"]: row["count"] for row in per_rule})
+
+
+def _stop_on_fail_rules(run: QualityRun, bad: DataFrame) -> None:
+    from pyspark.sql import functions as F
+
+    stopping = run.fail_rules
+    if not stopping or ERRORS not in bad.columns:
+        return
+    hits = bad.select(F.explode(F.coalesce(F.col(ERRORS), F.array())).alias("e")).filter(
+        F.col("e.name").isin(*stopping)
+    )
+    examples = hits.select("e.name", "e.message").limit(3).collect()
+    if not examples:
+        return
+    rules = {r.name: r for r in run.rules}
+    shown = "; ".join(f"{row['name']}: {row['message']}" for row in examples)
+    where = ", ".join(sorted({f"{rules[row['name']].file}:{rules[row['name']].row}" for row in examples}))
+    raise DataQualityError(
+        f"silver table {run.table.table}: a rule with on_error=fail failed, so nothing of this batch was "
+        f"written ({shown}). Fix the source data and rerun, or change the rule ({where})"
+    )
