@@ -123,11 +123,11 @@ def test_case6_null_key_null_sequence_and_ties_go_to_quarantine_counted(dim):
     assert counts["quarantined"] == 1
     assert dim.rows("id", "name") == [("c", "C")]
     assert dim.quarantine() == [
-        ("a", None, "updated_at is NULL"),
+        ("a", None, "rules: updated_at_is_null"),
         ("b", 1, TIE_REASON),
         ("b", 1, TIE_REASON),
         ("c", 1, CONFLICT_REASON),
-        (None, 1, "id is NULL"),
+        (None, 1, "rules: id_is_null"),
     ]
 
 

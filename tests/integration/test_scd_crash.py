@@ -147,7 +147,7 @@ def _check_coverage(tables: dict[str, list]) -> None:
     from medallion.layers.scd import CONFLICT_REASON, TIE_REASON
 
     reasons = {r["_quarantine_reason"] for r in tables["quarantine"]}
-    assert {TIE_REASON, CONFLICT_REASON, "id is NULL", "updated_at is NULL"} <= reasons, reasons
+    assert {TIE_REASON, CONFLICT_REASON, "rules: id_is_null", "rules: updated_at_is_null"} <= reasons, reasons
     assert any(r["_is_delete"] for r in tables["changes"])
     assert any(not r["is_current"] for r in tables["silver"])
     assert {"effective_from": 20, "effective_to": 45} in [

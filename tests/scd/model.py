@@ -82,9 +82,11 @@ def is_delete(row: dict) -> bool:
 
 
 def null_reason(row: dict, layout: Layout) -> str | None:
-    """Step 1: the quarantine reason of a row with a NULL key or sequence column, else None."""
-    missing = [f"{c} is NULL" for c in (*layout.keys, *layout.sequence) if row.get(c) is None]
-    return ", ".join(missing) or None
+    """Step 1: the quarantine reason of a row with a NULL key or sequence column, else None.
+
+    The engine's built-in data-quality rules name each failure `<column>_is_null`."""
+    missing = [f"{c}_is_null" for c in (*layout.keys, *layout.sequence) if row.get(c) is None]
+    return "rules: " + ", ".join(missing) if missing else None
 
 
 @dataclass

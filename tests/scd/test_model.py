@@ -51,10 +51,10 @@ def test_step1_null_key_or_sequence_is_quarantined_with_the_reason():
     h = run([[ev(None, 1, "x"), ev("k1", None, "x"), ev(None, None), ev(None, 1, "x"), ev("k1", 1)]], L)
     assert reasons(h) == sorted(
         [
-            (None, 1, "k is NULL"),
-            (None, 1, "k is NULL"),  # step 1 comes before de-duplication
-            ("k1", None, "seq is NULL"),
-            (None, None, "k is NULL, seq is NULL"),
+            (None, 1, "rules: k_is_null"),
+            (None, 1, "rules: k_is_null"),  # step 1 comes before de-duplication
+            ("k1", None, "rules: seq_is_null"),
+            (None, None, "rules: k_is_null, seq_is_null"),
         ],
         key=repr,
     )
@@ -235,7 +235,7 @@ def test_validity_comes_from_the_first_of_a_composite_sequence():
     got = sorted((r["a"], r["day"], r["n"], r["effective_from"], r["effective_to"]) for r in h.scd2())
     assert got == [("a", 10, 1, 10, 10), ("b", 10, 2, 10, 20), ("c", 20, 0, 20, None)]
     h = run([[e(10, None, "a")]], layout)
-    assert [reason for _, reason in h.quarantine] == ["n is NULL"]
+    assert [reason for _, reason in h.quarantine] == ["rules: n_is_null"]
 
 
 def test_the_table_is_a_function_of_the_accepted_events_whatever_the_batches():
@@ -332,7 +332,7 @@ def test_snapshot_rows_with_null_keys_duplicates_and_ties():
         L,
     )
     assert h.duplicates == 0  # copies of a snapshot row collapse: a snapshot row is not an event
-    assert reasons(h) == sorted([(None, 1, "k is NULL"), ("k2", 1, TIE), ("k2", 1, TIE)], key=repr)
+    assert reasons(h) == sorted([(None, 1, "rules: k_is_null"), ("k2", 1, TIE), ("k2", 1, TIE)], key=repr)
     assert scd1(h) == [("k1", "a", None, None, 1)]
 
 

@@ -45,9 +45,9 @@ def write_quarantine(
     return _append(rows, target, target.quarantine, batch_id, part, count, "_quarantined_at")
 
 
-def write_warnings(rows: DataFrame, target: SilverTarget, batch_id: int) -> int:
+def write_warnings(rows: DataFrame, target: SilverTarget, batch_id: int, count: int | None = None) -> int:
     """Append rows that passed with warnings (with `_warnings`) to `<table>_dq_warnings`."""
-    return _append(rows, target, target.warnings, batch_id, "warnings", None, "_warned_at")
+    return _append(rows, target, target.warnings, batch_id, "warnings", count, "_warned_at")
 
 
 def _append(

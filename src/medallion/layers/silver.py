@@ -160,8 +160,10 @@ def process_batch(
         quality.rows_checked += counts["read"]
         checked = check_batch(quality, rows)
         rejected = checked.rejected.withColumn(REASON_COLUMN, rule_reason())
-        counts["quarantined"] = write_quarantine(rejected, target, batch_id, part="rules")
-        counts["warned"] = write_warnings(checked.warned, target, batch_id)
+        counts["quarantined"] = write_quarantine(
+            rejected, target, batch_id, part="rules", count=checked.n_rejected
+        )
+        counts["warned"] = write_warnings(checked.warned, target, batch_id, count=checked.n_warned)
         for key, value in writer(spark, checked.valid, table, target, batch_id).items():
             if isinstance(value, int):
                 counts[key] = counts.get(key, 0) + value

@@ -66,6 +66,8 @@ class CheckedBatch:
     valid: DataFrame
     rejected: DataFrame
     warned: DataFrame
+    n_rejected: int = 0
+    n_warned: int = 0
     cached: tuple = ()  # frames persisted for this batch
 
     def release(self) -> None:
@@ -139,7 +141,7 @@ def check_batch(run: QualityRun, rows: DataFrame) -> CheckedBatch:
     bad = bad.persist()
     has_errors = F.coalesce(F.size(ERRORS), F.lit(0)) > 0
     try:
-        _tally(run, bad)
+        n_rejected, n_warned = _tally(run, bad)
         _stop_on_fail_rules(run, bad)
     except BaseException:
         bad.unpersist()
@@ -148,24 +150,37 @@ def check_batch(run: QualityRun, rows: DataFrame) -> CheckedBatch:
         valid=good.drop(SOURCE_ROW),
         rejected=bad.filter(has_errors),
         warned=bad.filter(~has_errors),
+        n_rejected=n_rejected,
+        n_warned=n_warned,
         cached=(bad,),
     )
 
 
-def _names(column: str):
+def _tally(run: QualityRun, bad: DataFrame) -> tuple[int, int]:
+    """One pass over the failing rows: rows with errors, rows with only warnings, rows per rule."""
     from pyspark.sql import functions as F
 
-    return F.array_distinct(F.transform(F.coalesce(F.col(column), F.array()), lambda e: e["name"]))
-
-
-def _tally(run: QualityRun, bad: DataFrame) -> None:
-    from pyspark.sql import functions as F
-
-    for column, counter in ((ERRORS, run.failed), (WARNINGS, run.warned)):
+    def names(column: str, prefix: str):
         if column not in bad.columns:
-            continue
-        per_rule = bad.select(F.explode(_names(column)).alias("rule")).groupBy("rule").count().collect()
-        counter.update({row["rule"]: row["count"] for row in per_rule})
+            return F.array().cast("array<string>")
+        found = F.transform(
+            F.coalesce(F.col(column), F.array()), lambda e: F.concat(F.lit(prefix), e["name"])
+        )
+        return F.array_distinct(found)
+
+    has_errors = F.coalesce(F.size(ERRORS), F.lit(0)) > 0 if ERRORS in bad.columns else F.lit(False)
+    kind = F.array(F.when(has_errors, F.lit("row:error")).otherwise(F.lit("row:warn")))
+    labels = F.explode(F.concat(kind, names(ERRORS, "error:"), names(WARNINGS, "warn:")))
+    tally = {
+        r["label"]: r["count"] for r in bad.select(labels.alias("label")).groupBy("label").count().collect()
+    }
+    for label, count in tally.items():
+        kind_, _, rule = label.partition(":")
+        if kind_ == "error":
+            run.failed[rule] += count
+        elif kind_ == "warn":
+            run.warned[rule] += count
+    return tally.get("row:error", 0), tally.get("row:warn", 0)
 
 
 def _stop_on_fail_rules(run: QualityRun, bad: DataFrame) -> None:

@@ -95,7 +95,8 @@ def _parse_rule(row: Row, draft: Draft) -> None:
         arguments["column"] = list(columns) if len(columns) > 1 else row.get("column")
     if row.get("for_each_column"):
         check["for_each_column"] = list(name_list(row, "for_each_column", draft))
-    metadata: dict = {"name": row.get("rule"), "criticality": criticality, "check": check}
+    known = criticality if criticality in QUALITY_CRITICALITIES else "error"  # reported above
+    metadata: dict = {"name": row.get("rule"), "criticality": known, "check": check}
     if row.get("filter"):
         metadata["filter"] = row.get("filter")
         for message, fix in expression_problems(row.get("filter")):
@@ -105,7 +106,7 @@ def _parse_rule(row: Row, draft: Draft) -> None:
             table=row.get("table"),
             name=row.get("rule"),
             check=metadata,
-            on_error=on_error if criticality == "error" else "quarantine",
+            on_error=on_error if known == "error" and on_error in QUALITY_ON_ERROR else "quarantine",
             file=row.file,
             row=row.number,
         )

@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 RESCUED = "_rescued_data"
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ALWAYS_KNOWN = frozenset({"_source_file", "_ingested_at", SOURCE_ROW})
-_INJECTED = frozenset({"row_filter"})  # DQX fills these from the rule's filter
 
 
 def builtin_rules(table: SilverTable, source: BronzeSource | None) -> tuple[QualityRule, ...]:
@@ -118,29 +117,16 @@ def _check_rule(
     arguments = dict(body.get("arguments") or {})
     function = resolve_check_function(str(body.get("function", "")), fail_on_missing=False)
     if function is not None:
+        # A CSV row's column cell feeds `columns` for checks that take a list (is_unique, foreign_key).
         parameters = inspect.signature(function).parameters
         if "column" in arguments and "column" not in parameters and "columns" in parameters:
             value = arguments.pop("column")
             arguments["columns"] = value if isinstance(value, list) else [value]
-        given = set(arguments) | _INJECTED | ({"column", "columns"} if body.get("for_each_column") else set())
-        for name, parameter in parameters.items():
-            if parameter.default is inspect.Parameter.empty and name not in given:
-                _problem(
-                    draft,
-                    rule,
-                    "arguments",
-                    f"{body.get('function')} needs the argument {name!r}",
-                    f'add "{name}" to arguments'
-                    if name not in ("column", "columns")
-                    else "fill the column cell",
-                )
     body["arguments"] = arguments
     check["check"] = body
     _check_columns(draft, rule, table, arguments, body.get("for_each_column") or [])
     _check_reference(draft, rule, arguments, tables)
-    status = DQEngineCore.validate_checks(
-        [check], validate_custom_check_functions=False, semantic_validation_mode=None
-    )
+    status = DQEngineCore.validate_checks([check], semantic_validation_mode=None)
     for message in status.errors:
         _problem(
             draft, rule, _cell_of(message), _short(message), "see the DQX check reference for the function"
@@ -230,7 +216,8 @@ def _cell_of(message: str) -> str:
 
 def _short(message: str) -> str:
     """DQX appends the whole check as a dict; the row already says which check."""
-    return re.sub(r"\s*(Check details)?:?\s*\{.*\}\.?", "", message).strip()
+    text = re.sub(r"\s*Check details:\s*\{.*\}", "", message)
+    return re.sub(r":\s*\{.*\}\.?", ".", text).strip()
 
 
 def _known(tables: dict[str, SilverTable]) -> str:
