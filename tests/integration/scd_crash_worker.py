@@ -47,7 +47,10 @@ LATE_FILES = 3  # files of the one bronze commit `run` appends between its two b
 FILES_PER_TRIGGER = 3  # Delta streaming option maxFilesPerTrigger for the silver build's bronze stream
 SEED = 20240601  # the bronze data is a pure function of it: `prepare` and `run` must agree
 CONF = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"}
-IGNORED_COLUMNS = ("_quarantined_at",)  # wall-clock time of the quarantine write
+# Wall-clock time of the quarantine write, and the id of the run that wrote it (a killed run's
+# rows keep its id: the rerun's write of the same batch is skipped by Delta).
+IGNORED_COLUMNS = ("_quarantined_at", "_run_id")
+RESULT_COLUMNS = ("_errors", "_warnings")  # DQX results: compared by rule name (they carry run time and id)
 
 
 def context(root: Path) -> RunContext:
@@ -170,9 +173,9 @@ def announce_batches() -> None:
     """Announce each micro-batch (`STAGE batch <id>`) before the build processes it."""
     process_batch = getattr(silver.process_batch, "unannounced", silver.process_batch)
 
-    def announced(spark, batch, batch_id, table, target):
+    def announced(spark, batch, batch_id, table, target, *args, **kwargs):
         stage(f"batch {batch_id}")
-        return process_batch(spark, batch, batch_id, table, target)
+        return process_batch(spark, batch, batch_id, table, target, *args, **kwargs)
 
     announced.unannounced = process_batch
     silver.process_batch = announced
@@ -215,6 +218,8 @@ def versions(spark, ctx: RunContext) -> dict[str, int | None]:
 
 def dump(spark, ctx: RunContext) -> dict[str, list[dict]]:
     """Every table but bronze as rows (dicts, values as JSON), sorted; ignored columns left out."""
+    from pyspark.sql import functions as F
+
     tables = {}
     for label, name in table_names(ctx).items():
         if label == "bronze":
@@ -224,6 +229,9 @@ def dump(spark, ctx: RunContext) -> dict[str, list[dict]]:
             continue
         df = spark.read.table(name)
         df = df.drop(*[c for c in IGNORED_COLUMNS if c in df.columns])
+        for column in RESULT_COLUMNS:
+            if column in df.columns:
+                df = df.withColumn(column, F.transform(column, lambda e: e["name"]))
         rows = [json.loads(json.dumps(r.asDict(), default=str)) for r in df.collect()]
         tables[label] = sorted(rows, key=lambda r: json.dumps(r, sort_keys=True))
     return tables

@@ -30,12 +30,12 @@ O4,1,P1,8,12.00,0
 """
 ORDERS = [
     # before C1 became vip (and before P1 moved category)
-    {"order_id": "O1", "customer_id": "C1", "order_ts": "2024-01-05 10:00:00", "status": "paid"},
+    {"order_id": "O1", "customer_id": "C1", "order_ts": "2024-01-05 10:00:00", "status": "delivered"},
     # after both changes
-    {"order_id": "O2", "customer_id": "C1", "order_ts": "2024-01-11 10:00:00", "status": "paid"},
+    {"order_id": "O2", "customer_id": "C1", "order_ts": "2024-01-11 10:00:00", "status": "delivered"},
     # C2 while it existed, then after its delete
-    {"order_id": "O3", "customer_id": "C2", "order_ts": "2024-01-11 10:00:00", "status": "paid"},
-    {"order_id": "O4", "customer_id": "C2", "order_ts": "2024-01-13 10:00:00", "status": "paid"},
+    {"order_id": "O3", "customer_id": "C2", "order_ts": "2024-01-11 10:00:00", "status": "delivered"},
+    {"order_id": "O4", "customer_id": "C2", "order_ts": "2024-01-13 10:00:00", "status": "delivered"},
 ]
 
 

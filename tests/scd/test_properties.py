@@ -28,7 +28,7 @@ from medallion.specs.model import ColumnSpec, ScdSpec, SilverTable
 pytestmark = pytest.mark.spark
 
 EXAMPLES = settings(
-    max_examples=int(os.environ.get("SCD_EXAMPLES", "8")),
+    max_examples=int(os.environ.get("SCD_EXAMPLES", "4")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -64,6 +64,7 @@ class JobRunResult:
     tables: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
+    run_id: str = ""  # what `{{job.run_id}}` was in this run
 
     @property
     def ok(self) -> bool:
@@ -152,7 +153,7 @@ class _JobRun:
         self.echo = echo
         self.task_values: dict[str, dict[str, Any]] = {}
         self.run_id = int(time.time() * 1000)
-        self.result = JobRunResult(plan.job_key, target)
+        self.result = JobRunResult(plan.job_key, target, run_id=str(self.run_id))
 
     def execute(self) -> JobRunResult:
         start = time.perf_counter()
