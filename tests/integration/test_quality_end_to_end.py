@@ -109,8 +109,16 @@ def test_every_injected_row_is_quarantined_by_its_rule_and_every_row_is_accounte
         batches=2,
         anomalies=True,
     )
+    (project_copy / "specs" / "data_quality" / "dq_alerting.csv").write_text(
+        "table,rule,min_pass_rate,max_failed_rows,action,description\n"
+        "*,*,0.5,,fail,\n"
+        "fact_order_line,*,,0,notify,any failing order line is reported\n"
+    )
     result = run_job(spark, bundle, "dev", echo=lambda *_: None)
-    assert result.ok, result.error
+    # Every table is built; then the alerts task fails with the notify alerts the run breached.
+    statuses = {t.task_key: t.status for t in result.task_runs}
+    assert statuses == {"plan": "ok", "bronze": "ok", "silver": "ok", "gold": "ok", "dq_alerts": "failed"}
+    assert "action notify" in result.error and "fact_order_line." in result.error
     specs = load_specs(project_copy / "specs")
     silver_schema = f"spark_catalog.{isolated_schemas['silver']}"
     settings = json.loads((project_copy / "specs" / "sample_data.json").read_text())

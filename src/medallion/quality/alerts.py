@@ -1,7 +1,9 @@
 """Alert thresholds (specs/data_quality/dq_alerting.csv) checked against a run's rule metrics.
 
-A breached `fail` alert fails the silver task (the job's failure notifications fire); a breached
-`notify` alert is recorded in `dq_alerts` and logged, and the job's `dq_alerts` task reports it.
+A breached `fail` alert fails the silver task before gold (the job's failure notifications fire);
+a breached `notify` alert is recorded in `dq_alerts` and logged; the data flows on, and the job's
+last task (`dq_alerts`, notebooks/40_dq_alerts.py) fails with the list, so the team is notified
+through the job's notifications after the tables are built.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from medallion.errors import DataQualityError
 from medallion.specs.model import QualityAlert
 
-__all__ = ["Breach", "evaluate", "raise_for_failures"]
+__all__ = ["Breach", "evaluate", "notify_breaches", "raise_for_failures", "raise_for_notifications"]
 
 log = logging.getLogger(__name__)
 
@@ -61,4 +63,36 @@ def raise_for_failures(breaches: list[Breach], alerts_file: str) -> None:
         raise DataQualityError(
             f"data-quality alert with action fail: {shown}. The rows are in quarantine; fix the source or "
             f"the rule, then `medallion requeue <table>`; or relax the threshold in {alerts_file}"
+        )
+
+
+def notify_breaches(spark, ctx, run_id: str) -> list[str]:
+    """The `notify` alerts recorded for `run_id`, as lines (empty when none or no record yet)."""
+    from pyspark.sql import functions as F
+
+    from medallion.layers.delta_io import table_exists
+    from medallion.quality.ledger import ALERTS_TABLE
+
+    name = ctx.table("silver", ALERTS_TABLE)
+    if not run_id or not table_exists(spark, name):
+        return []
+    rows = (
+        spark.read.table(name)
+        .filter((F.col("run_id") == run_id) & (F.col("action") == "notify"))
+        .orderBy("table", "rule", "metric")
+        .collect()
+    )
+    return [
+        f"{r['table']}.{r['rule']}: {r['metric']} {r['value']:.4g} (threshold {r['threshold']:.4g}, "
+        f"dq_alerting.csv row {r['spec_row']}{': ' + r['description'] if r['description'] else ''})"
+        for r in rows
+    ]
+
+
+def raise_for_notifications(lines: list[str]) -> None:
+    """Fail the alerts task so the job's failure notification carries the breached alerts."""
+    if lines:
+        raise DataQualityError(
+            f"{len(lines)} data-quality alert(s) with action notify in this run (the data was loaded): "
+            + "; ".join(lines)
         )

@@ -27,8 +27,9 @@ def context(**kwargs) -> RefContext:
 
 def test_project_job_runs_plan_bronze_silver_gold():
     tasks = plan_tasks(load_bundle(PROJECT), "dev")
-    assert [t.key for t in tasks] == ["plan", "bronze", "silver", "gold"]
-    plan, bronze, silver, gold = tasks
+    assert [t.key for t in tasks] == ["plan", "bronze", "silver", "gold", "dq_alerts"]
+    plan, bronze, silver, gold, alerts = tasks
+    assert alerts.depends_on == ("gold",) and alerts.base_parameters == {"run_id": "{{job.run_id}}"}
     assert plan.notebook == PROJECT / "notebooks" / "00_plan.py"
     assert bronze.is_for_each and silver.is_for_each and not gold.is_for_each
     assert bronze.for_each_inputs == "{{tasks.plan.values.bronze_tables}}"
