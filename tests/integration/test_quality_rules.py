@@ -109,3 +109,48 @@ def test_merge_tables_account_for_superseded_and_duplicate_rows(spark):
     counts = merge.apply([ev("a", 1, "A"), ev("a", 2, "A2"), ev("a", 2, "A2"), ev("b", 1, "B", tier="x")])
     assert merge.rows("id", "name", "updated_at") == [("a", "A2", 2)]
     assert (counts["read"], counts["written"], counts["quarantined"], counts["duplicates"]) == (4, 2, 1, 1)
+
+
+def test_rules_run_offline_without_creating_a_workspace_client(spark, monkeypatch):
+    from databricks.sdk import WorkspaceClient
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a real WorkspaceClient was created: it would try to reach a workspace")
+
+    monkeypatch.setattr(WorkspaceClient, "__init__", refuse)
+    dim = ScdHarness(spark, _with_rules(scd_table(2), TIER_KNOWN))
+    counts = dim.apply([ev("a", 1, "A"), ev("b", 1, "B", tier="x")])
+    assert (counts["written"], counts["quarantined"]) == (1, 1)
+
+
+def test_dataset_rules_foreign_key_quarantines_aggregate_fails_freshness_warns(spark):
+    schema = "dq_dataset_rules"
+    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    spark.createDataFrame([("a",), ("b",)], "id string").write.mode("overwrite").saveAsTable(
+        f"{schema}.known_ids"
+    )
+    rules = (
+        _rule(
+            "id_known",
+            "foreign_key",
+            {"columns": ["id"], "ref_table": f"{schema}.known_ids", "ref_columns": ["id"]},
+        ),
+        _rule(
+            "rows_per_id",
+            "is_aggr_not_greater_than",
+            {"column": "id", "aggr_type": "count", "group_by": ["id"], "limit": 2},
+            on_error="fail",
+        ),
+        _rule(
+            "ingested_recently", "is_data_fresh", {"column": "_ingested_at", "max_age_minutes": 60}, "warn"
+        ),
+    )
+    dim = ScdHarness(spark, _with_rules(scd_table(2), *rules), schema=schema)
+    counts = dim.apply([ev("a", 1, "A"), ev("a", 2, "A2"), ev("z", 1, "Z")])
+    assert dim.quarantine() == [("z", 1, "rules: id_known")]
+    # The harness ingests rows dated 2024-01-01: stale, so every loaded row carries the warning.
+    assert (counts["written"], counts["quarantined"], counts["warned"]) == (2, 1, 2)
+    version = dim.version()
+    with pytest.raises(DataQualityError, match="rows_per_id"):
+        dim.apply([ev("b", 1, "B"), ev("b", 2, "B2"), ev("b", 3, "B3")])
+    assert dim.version() == version

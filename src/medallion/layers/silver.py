@@ -82,9 +82,14 @@ def build(
     _fill(run, counts, full_refresh)
     if error is not None:
         run.status = "failed"
-    record_operation(spark, ctx, run, run_id, message=str(error or ""))
-    if quality is not None:
-        record_metrics(spark, ctx, quality)
+    try:
+        record_operation(spark, ctx, run, run_id, message=str(error or ""))
+        if quality is not None:
+            record_metrics(spark, ctx, quality)
+    except Exception:
+        if error is None:
+            raise
+        log.exception("silver %s: could not record the failed run", table.table)  # keep the cause
     if error is not None:
         raise error
     _check_alerts(spark, ctx, quality, alerts, run_id)
