@@ -28,6 +28,9 @@ def test_inventory_lists_rows_and_delta_version(spark):
     spark.sql("CREATE SCHEMA IF NOT EXISTS inventory_test")
     spark.range(3).write.format("delta").mode("overwrite").saveAsTable("inventory_test.numbers")
     spark.range(5).write.format("delta").mode("overwrite").saveAsTable("inventory_test.numbers")
+    spark.range(2).write.format("parquet").mode("overwrite").saveAsTable("inventory_test.plain")
     rows = {(r.schema, r.table): r for r in table_inventory(spark).collect()}
     assert rows[("inventory_test", "numbers")].rows == 5
     assert rows[("inventory_test", "numbers")].delta_version == 1
+    assert rows[("inventory_test", "plain")].rows == 2  # not Delta: listed, without a version
+    assert rows[("inventory_test", "plain")].delta_version is None

@@ -29,7 +29,13 @@ def last_commit(spark: SparkSession, name: str) -> dict[str, Any] | None:
 
     if not table_exists(spark, name):
         return None
-    rows = DeltaTable.forName(spark, name).history(1).collect()
+    try:
+        table = DeltaTable.forName(spark, name)
+    except Exception as exc:  # a view or a non-Delta table has no history to show
+        if "DELTA_MISSING_DELTA_TABLE" in str(exc) or "not a Delta table" in str(exc):
+            return None
+        raise
+    rows = table.history(1).collect()
     return rows[0].asDict(recursive=True) if rows else None
 
 
