@@ -19,7 +19,7 @@
 
 import json
 
-from medallion.layers.plan import ensure_schemas, table_lists
+from medallion.layers.build_plan import ensure_schemas, table_lists
 from medallion.params import context_from_widgets, declare_widgets
 from medallion.specs import load_specs
 

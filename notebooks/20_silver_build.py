@@ -17,9 +17,9 @@
 
 # COMMAND ----------
 
+from medallion.delta.run_records import exit_value
 from medallion.layers import silver
-from medallion.layers.metrics import exit_value
-from medallion.layers.plan import select_tables
+from medallion.layers.build_plan import select_tables
 from medallion.params import context_from_widgets, declare_widgets
 from medallion.specs import load_specs
 

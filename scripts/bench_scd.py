@@ -73,13 +73,13 @@ SCENARIOS = (
 
 def scd_table():
     """dim_item: key id (bigint), sequence updated_at (int), tracked name + tier, untracked note."""
-    from medallion.specs.model import ColumnSpec, ScdSpec, SilverTable
+    from medallion.specs.model import ColumnSpec, ScdSpec, SilverSpec
 
     types = {"id": "bigint", "name": "string", "tier": "string", "note": "string", "updated_at": "int"}
     columns = tuple(
         ColumnSpec(layer="silver", table="dim_item", name=n, data_type=t) for n, t in types.items()
     )
-    return SilverTable(
+    return SilverSpec(
         table="dim_item",
         source_table="items",
         load_pattern="scd2",
@@ -464,8 +464,10 @@ def _context(schema: str):
 def warm_up(spark, table, seed: int, keys: int = 2000) -> float:
     """Untimed: the engine and both MERGEs once on a small table, so the timed runs do not pay
     for the JVM's first compilations (the alternatives run after the engine in any case)."""
-    from medallion.layers.silver import ensure_table, process_batch
+    from medallion.layers.silver import ensure_table
+    from medallion.layers.silver_batch import process_batch
     from medallion.layers.transforms import conform
+    from medallion.quality.checks import start_quality_run
 
     start = time.perf_counter()
     schema = f"{SCHEMA}_warm_up"
@@ -480,7 +482,14 @@ def warm_up(spark, table, seed: int, keys: int = 2000) -> float:
             batch = change_batch(spark, keys, seed + 1, 1, 0.1, 2000, spark.read.table(bronze[0]))
         batch.write.format("delta").saveAsTable(name)
         bronze.append(name)
-    process_batch(spark, spark.read.table(bronze[0]), 0, table, target)
+    process_batch(
+        spark,
+        spark.read.table(bronze[0]),
+        0,
+        table,
+        target,
+        start_quality_run(spark, table, "warm-up", target.neighbour),
+    )
     change = newest_per_key(spark.read.table(bronze[1]).transform(conform(table)))
     for name, merge in (("textbook", textbook_merge), ("mack", mack_merge)):
         if name == "mack" and not mack_available():
@@ -489,7 +498,14 @@ def warm_up(spark, table, seed: int, keys: int = 2000) -> float:
         columns = ", ".join(ALT_COLUMNS[name])
         spark.sql(f"CREATE TABLE {alt} USING DELTA AS SELECT {columns} FROM {target.name}")
         merge(spark, change, alt)
-    process_batch(spark, spark.read.table(bronze[1]), 1, table, target)
+    process_batch(
+        spark,
+        spark.read.table(bronze[1]),
+        1,
+        table,
+        target,
+        start_quality_run(spark, table, "warm-up", target.neighbour),
+    )
     spark.sql(f"DROP SCHEMA {schema} CASCADE")
     return time.perf_counter() - start
 
@@ -498,10 +514,12 @@ def run(keys: int, seed: int, sample: int, shuffle_partitions: int) -> dict:
     from pyspark.sql import functions as F
 
     from bench import MemorySampler
+    from medallion.delta.tables import current_version
     from medallion.layers import scd as scd_module
-    from medallion.layers.delta_io import current_version
-    from medallion.layers.silver import ensure_table, process_batch
+    from medallion.layers.silver import ensure_table
+    from medallion.layers.silver_batch import process_batch
     from medallion.layers.transforms import conform
+    from medallion.quality.checks import start_quality_run
     from medallion.runtime.session import local_spark
 
     started = time.perf_counter()
@@ -542,6 +560,7 @@ def run(keys: int, seed: int, sample: int, shuffle_partitions: int) -> dict:
 
     scenarios = []
     bronze_tables: list[str] = []
+    quality = start_quality_run(spark, table, "bench", target.neighbour)
     for number, (label, fraction, first_seq) in enumerate(SCENARIOS):
         print(f"{label} ({keys:,} keys) ...", flush=True)
         start = time.perf_counter()
@@ -567,7 +586,7 @@ def run(keys: int, seed: int, sample: int, shuffle_partitions: int) -> dict:
         phase["replace_keys"] = 0.0
         start = time.perf_counter()
         with MemorySampler() as sampler:
-            counts = process_batch(spark, bronze, number, table, target)
+            counts = process_batch(spark, bronze, number, table, target, quality)
         seconds = time.perf_counter() - start
         rows_after = spark.read.table(engine).count()
         current_after = spark.read.table(engine).where("is_current").count()

@@ -13,7 +13,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from medallion.bundle import load_bundle
 from medallion.errors import MedallionError, SpecError
+from medallion.params import find_project_root, resolve_context
+from medallion.specs import load_specs
 
 __all__ = ["main"]
 
@@ -119,21 +122,15 @@ def _target_option(p: argparse.ArgumentParser) -> None:
 
 
 def _root(args) -> Path:
-    from medallion.params import find_project_root
-
     return find_project_root(args.project_dir)
 
 
 def _bundle_and_target(args):
-    from medallion.bundle import load_bundle
-
     bundle = load_bundle(_root(args))
     return bundle, args.target or bundle.default_target
 
 
 def _validate(args) -> int:
-    from medallion.specs import load_specs
-
     specs_dir = Path(args.specs) if args.specs else _root(args) / "specs"
     specs = load_specs(specs_dir)
     print(
@@ -144,6 +141,7 @@ def _validate(args) -> int:
 
 
 def _generate_data(args) -> int:
+    # imported here, not above: `medallion validate` must start fast and without Spark
     from medallion.datagen import generate_data
 
     bundle, target = _bundle_and_target(args)
@@ -168,6 +166,7 @@ def _generate_data(args) -> int:
 
 
 def _run(args) -> int:
+    # imported here, not above: `medallion validate` must start fast and without Spark
     from medallion.runtime.runner import run_job
     from medallion.runtime.session import get_spark
 
@@ -182,7 +181,8 @@ def _run(args) -> int:
 
 
 def _sql(args) -> int:
-    from medallion.query import format_rows
+    # imported here, not above: `medallion validate` must start fast and without Spark
+    from medallion.delta.query import format_rows
     from medallion.runtime.session import get_spark
 
     bundle, target = _bundle_and_target(args)
@@ -192,7 +192,8 @@ def _sql(args) -> int:
 
 
 def _tables(args) -> int:
-    from medallion.query import format_rows, table_inventory
+    # imported here, not above: `medallion validate` must start fast and without Spark
+    from medallion.delta.query import format_rows, table_inventory
     from medallion.runtime.session import get_spark
 
     bundle, target = _bundle_and_target(args)
@@ -202,7 +203,7 @@ def _tables(args) -> int:
 
 
 def _context(args):
-    from medallion.params import resolve_context
+    # imported here, not above: `medallion validate` must start fast and without Spark
     from medallion.runtime.session import get_spark
 
     bundle, target = _bundle_and_target(args)
@@ -210,12 +211,13 @@ def _context(args):
 
 
 def _requeue(args) -> int:
-    from medallion.quality.requeue import requeue
-    from medallion.specs import load_specs
+    # imported here, not above: `medallion validate` must start fast and without Spark
+    from medallion.layers.requeue import requeue
 
     spark, ctx = _context(args)
-    table = load_specs(ctx.specs_dir).silver_table(args.table)
-    run = requeue(spark, table, ctx)
+    specs = load_specs(ctx.specs_dir)
+    table = specs.silver_table(args.table)
+    run = requeue(spark, table, ctx, alerts=specs.alerts)
     if run.status == "skipped":
         print(f"{table.table}: {run.details.get('reason')}")
     else:
@@ -228,6 +230,7 @@ def _requeue(args) -> int:
 
 
 def _dq_report(args) -> int:
+    # imported here, not above: `medallion validate` must start fast and without Spark
     from medallion.quality.report import dq_report
 
     spark, ctx = _context(args)

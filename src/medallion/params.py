@@ -12,7 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from medallion.bundle import load_bundle
 from medallion.context import RunContext
+from medallion.environment import on_databricks
 from medallion.errors import ParameterError
 
 __all__ = [
@@ -38,11 +40,6 @@ JOB_PARAMETERS: dict[str, str] = {
     "checkpoint_root": "Checkpoint folder",
 }
 DEFAULT_TARGET = "dev"
-
-
-def on_databricks() -> bool:
-    """True inside a Databricks cluster or serverless runtime."""
-    return "DATABRICKS_RUNTIME_VERSION" in os.environ
 
 
 def find_project_root(start: str | Path) -> Path:
@@ -75,8 +72,6 @@ def resolve_context(values: dict[str, str], project_root: Path) -> RunContext:
     target = values.get("target") or DEFAULT_TARGET
     missing = [name for name in JOB_PARAMETERS if name != "target" and not values.get(name)]
     if missing:
-        from medallion.bundle import load_bundle
-
         bundle = load_bundle(project_root)
         variables = bundle.resolve_variables(target, local=not on_databricks())
         for name in missing:

@@ -37,8 +37,8 @@ from pathlib import Path
 from scd_harness import BRONZE_COLUMNS, scd_table
 
 from medallion.context import RunContext
+from medallion.delta.tables import current_version, table_exists
 from medallion.layers import silver
-from medallion.layers.delta_io import current_version, table_exists
 
 SCHEMA = "crash"
 BRONZE_TABLE = "items"  # scd_table()'s source table

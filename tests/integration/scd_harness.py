@@ -7,8 +7,10 @@ from dataclasses import replace
 from datetime import datetime
 
 from medallion.context import RunContext
-from medallion.layers.silver import ensure_table, process_batch
-from medallion.specs.model import ColumnSpec, ScdSpec, SilverTable
+from medallion.layers.silver import ensure_table
+from medallion.layers.silver_batch import process_batch
+from medallion.quality.checks import start_quality_run
+from medallion.specs.model import ColumnSpec, ScdSpec, SilverSpec
 
 BRONZE_COLUMNS = ("id", "name", "tier", "note", "updated_at", "op")
 SILVER_COLUMNS = (
@@ -20,7 +22,7 @@ SILVER_COLUMNS = (
 )
 
 
-def scd_table(scd_type: int = 2, *, sequence_type: str = "int", **scd) -> SilverTable:
+def scd_table(scd_type: int = 2, *, sequence_type: str = "int", **scd) -> SilverSpec:
     """dim_item: key id, sequence updated_at (an int by default: business time, easy to read),
     tracked name and tier, untracked note; `op = 'D'` marks a delete."""
     columns = tuple(
@@ -34,7 +36,7 @@ def scd_table(scd_type: int = 2, *, sequence_type: str = "int", **scd) -> Silver
         for n, t, e in SILVER_COLUMNS
     )
     spec = ScdSpec(scd_type=scd_type, tracked_columns=("name", "tier"), untracked_columns=("note",))
-    return SilverTable(
+    return SilverSpec(
         table="dim_item",
         source_table="items",
         load_pattern=f"scd{scd_type}",
@@ -51,7 +53,7 @@ class ScdHarness:
     """Feeds bronze-shaped rows (dicts of strings) to one silver table in a fresh schema."""
 
     def __init__(
-        self, spark, table: SilverTable, schema: str | None = None, checkpoint_root: str = "/nonexistent"
+        self, spark, table: SilverSpec, schema: str | None = None, checkpoint_root: str = "/nonexistent"
     ):
         self.spark = spark
         self.table = table
@@ -93,7 +95,8 @@ class ScdHarness:
         if batch_id is None:
             self.batch_id += 1
             batch_id = self.batch_id
-        return process_batch(self.spark, self.bronze(rows), batch_id, self.table, self.target)
+        quality = start_quality_run(self.spark, self.table, f"batch-{batch_id}", self.target.neighbour)
+        return process_batch(self.spark, self.bronze(rows), batch_id, self.table, self.target, quality)
 
     @property
     def name(self) -> str:
@@ -113,7 +116,7 @@ class ScdHarness:
         return sorted((tuple(r) for r in rows), key=_sort_key)
 
     def version(self) -> int:
-        from medallion.layers.delta_io import current_version
+        from medallion.delta.tables import current_version
 
         return current_version(self.spark, self.name)
 

@@ -13,7 +13,7 @@ from chispa import assert_df_equality
 
 from medallion.bundle import load_bundle
 from medallion.datagen import generate_data
-from medallion.layers.delta_io import current_version
+from medallion.delta.tables import current_version
 from medallion.runtime.runner import run_job
 
 pytestmark = pytest.mark.spark

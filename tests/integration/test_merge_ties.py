@@ -5,18 +5,18 @@ from __future__ import annotations
 import pytest
 
 from medallion.errors import DataError
-from medallion.layers.load_patterns import latest_per_key
-from medallion.specs.model import ColumnSpec, SilverTable
+from medallion.layers.writers import latest_per_key
+from medallion.specs.model import ColumnSpec, SilverSpec
 
 pytestmark = pytest.mark.spark
 
 
-def _table() -> SilverTable:
+def _table() -> SilverSpec:
     columns = tuple(
         ColumnSpec("silver", "t", name, dtype)
         for name, dtype in [("k", "bigint"), ("v", "string"), ("seq", "int")]
     )
-    return SilverTable("t", "src", "merge", keys=("k",), sequence_by=("seq",), columns=columns, row=7)
+    return SilverSpec("t", "src", "merge", keys=("k",), sequence_by=("seq",), columns=columns, row=7)
 
 
 def _frame(spark, rows):

@@ -16,9 +16,9 @@ import pytest
 
 from medallion.bundle import load_bundle
 from medallion.datagen import generate_data
+from medallion.layers.requeue import requeue
 from medallion.params import resolve_context
 from medallion.quality.report import dq_report
-from medallion.quality.requeue import requeue
 from medallion.runtime.runner import run_job
 from medallion.specs import load_specs
 

@@ -12,8 +12,8 @@ import pytest
 from scd_harness import ScdHarness, scd_table
 
 from medallion.errors import DataQualityError
+from medallion.specs.builtin_rules import builtin_rules
 from medallion.specs.model import QualityRule
-from medallion.specs.validate_quality import builtin_rules
 
 pytestmark = pytest.mark.spark
 

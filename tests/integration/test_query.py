@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from medallion.query import format_rows, table_inventory
+from medallion.delta.query import format_rows, table_inventory
 
 pytestmark = pytest.mark.spark
 

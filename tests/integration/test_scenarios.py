@@ -9,8 +9,8 @@ import pytest
 from chispa import assert_df_equality
 
 from medallion.context import RunContext
+from medallion.delta.tables import current_version
 from medallion.layers import bronze, silver
-from medallion.layers.delta_io import current_version
 from medallion.specs import load_specs
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

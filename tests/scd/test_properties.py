@@ -1,7 +1,7 @@
 """Property tests: the real silver path (`process_batch` on Delta) agrees with the reference model.
 
 Hypothesis draws a change stream and a split into at most three batches (tests/scd/strategies.py),
-each batch goes through `medallion.layers.silver.process_batch` as bronze rows, and the silver table,
+each batch goes through `medallion.layers.silver_batch.process_batch` as bronze rows, and the silver table,
 its change log, its quarantine and the per-batch counts are compared with tests/scd/model.py.
 
 Slow (a Spark job per batch), so few examples by default: `SCD_EXAMPLES=200 pytest tests/scd` for a
@@ -22,8 +22,10 @@ from model import STALE_SNAPSHOT, History, run, run_snapshots
 from strategies import LAYOUT, Event, change_streams, features, snapshot_streams
 
 from medallion.context import RunContext
-from medallion.layers.silver import ensure_table, process_batch
-from medallion.specs.model import ColumnSpec, ScdSpec, SilverTable
+from medallion.layers.silver import ensure_table
+from medallion.layers.silver_batch import process_batch
+from medallion.quality.checks import start_quality_run
+from medallion.specs.model import ColumnSpec, ScdSpec, SilverSpec
 
 pytestmark = pytest.mark.spark
 
@@ -39,10 +41,10 @@ LINEAGE = ["_source_file", "_ingested_at"]
 CONTENT = list(SILVER_TYPES)
 
 
-def silver_table(scd_type: int, source_kind: str = "changes") -> SilverTable:
+def silver_table(scd_type: int, source_kind: str = "changes") -> SilverSpec:
     """dim_x: key k, sequence seq (an int in silver, a string in bronze), tracked a and b,
     untracked u; `op = 'D'` marks a delete."""
-    return SilverTable(
+    return SilverSpec(
         table="dim_x",
         source_table="x",
         load_pattern=f"scd{scd_type}",
@@ -63,7 +65,7 @@ def silver_table(scd_type: int, source_kind: str = "changes") -> SilverTable:
 class Engine:
     """One silver table in a fresh schema, fed batch by batch through `process_batch`."""
 
-    def __init__(self, spark, table: SilverTable):
+    def __init__(self, spark, table: SilverSpec):
         self.spark, self.table = spark, table
         self.schema = f"scd_prop_{uuid.uuid4().hex[:12]}"
         spark.sql(f"CREATE SCHEMA IF NOT EXISTS `spark_catalog`.`{self.schema}`")
@@ -102,7 +104,10 @@ class Engine:
         return self.spark.createDataFrame(data, self.bronze_schema)
 
     def apply(self, rows: list[dict], batch_id: int) -> dict[str, int]:
-        return process_batch(self.spark, self.bronze(rows, batch_id), batch_id, self.table, self.target)
+        quality = start_quality_run(self.spark, self.table, f"batch-{batch_id}", self.target.neighbour)
+        return process_batch(
+            self.spark, self.bronze(rows, batch_id), batch_id, self.table, self.target, quality
+        )
 
     def run(self, batches: list[list[dict]]) -> list[dict[str, int] | None]:
         """Every non-empty batch, with consecutive batch ids; counts per batch (None: skipped)."""
@@ -137,7 +142,7 @@ class Engine:
 
     def state(self) -> dict:
         """Everything a batch can change: the three tables' rows and Delta versions."""
-        from medallion.layers.delta_io import current_version
+        from medallion.delta.tables import current_version
 
         names = [self.name, self.target.changes, self.target.quarantine]
         return {
@@ -151,7 +156,7 @@ class Engine:
 def engine_factory(spark):
     made: list[Engine] = []
 
-    def make(table: SilverTable) -> Engine:
+    def make(table: SilverSpec) -> Engine:
         made.append(Engine(spark, table))
         return made[-1]
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from medallion.bundle.files import Sourced, deep_merge, read_yaml, relative, require_mapping
 from medallion.bundle.interpolate import substitute
+from medallion.bundle.resolve import Resolver
 from medallion.errors import BundleConfigError
 
 __all__ = ["BUNDLE_FILE", "LOCAL_FILE", "BundleConfig", "UserLookup", "load_bundle"]
@@ -48,8 +49,6 @@ class BundleConfig:
 
     def resolve_variables(self, target: str, *, local: bool) -> dict[str, Any]:
         """Every variable's value for `target`; lookup-only variables are left out (unknown here)."""
-        from medallion.bundle.resolve import Resolver
-
         resolver = Resolver(self, target, local=local)
         return {
             name: resolver.variable(name, "") for name in self._variables if not resolver.unknown_lookup(name)
@@ -57,8 +56,6 @@ class BundleConfig:
 
     def jobs(self, target: str, *, local: bool) -> dict[str, dict[str, Any]]:
         """`resources.jobs` for `target` with `${...}` resolved and `{{...}}` left for the run."""
-        from medallion.bundle.resolve import Resolver
-
         resolver = Resolver(self, target, local=local)
         resolved: dict[str, dict[str, Any]] = {}
         for key, job in self._target_jobs(target).items():

@@ -17,7 +17,7 @@ _CHILD_KINDS = ("parent", "parent_serial", "child_index")
 
 def check_cross_references(settings: Settings, p: Problems) -> None:
     """Record every inconsistency between entities, columns and their roles."""
-    from medallion.datagen.anomalies import ANOMALIES
+    from medallion.datagen.anomalies import ANOMALIES  # cycle: anomalies imports settings, which imports us
 
     seen: dict[str, EntitySettings] = {}
     folders: dict[str, str] = {}

@@ -11,7 +11,7 @@ import random
 import unicodedata
 from bisect import bisect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
@@ -308,8 +308,6 @@ def _check_compose(o: Mapping, path: str, p: Problems) -> None:
 
 
 def _build_compose(o: Mapping, col: Any, env: Any) -> Gen:
-    from dataclasses import replace
-
     parts = [
         build_column(replace(col, kind=part["kind"], null_rate=0.0, options={k: v for k, v in part.items() if k != "kind"},
                              path=f"{col.path}.parts[{i}]"), env)

@@ -21,6 +21,7 @@ from medallion.datagen.settings import EntitySettings
 from medallion.datagen.store import World
 from medallion.datagen.timeline import Slice, seasonal_times
 from medallion.datagen.writer import DropFile
+from medallion.errors import ParameterError
 
 __all__ = ["EntityRuntime", "file_name"]
 
@@ -115,8 +116,6 @@ class EntityRuntime:
         else:
             first, last = sl.first_day, sl.last_day
         if self.key_limit is not None and self.serial + n_new >= self.key_limit:
-            from medallion.errors import ParameterError
-
             raise ParameterError(
                 f"{e.name}: more rows than its key width allows; widen {e.key!r} in the settings"
             )

@@ -166,7 +166,7 @@ def load_settings(path: Path) -> Settings:
 
 def parse_settings(raw: Any, source: str = "<settings>") -> Settings:
     """Turn parsed JSON into `Settings`, collecting all problems before raising."""
-    from medallion.datagen.checks import check_cross_references
+    from medallion.datagen.checks import check_cross_references  # cycle: checks imports settings
 
     p = Problems(source)
     if not isinstance(raw, dict):
@@ -255,7 +255,7 @@ def _rows(p: Problems, raw: dict, path: str) -> RowCount:
 
 
 def _entity(p: Problems, raw: dict, path: str) -> EntitySettings:
-    from medallion.datagen.columns import check_column
+    from medallion.datagen.columns import check_column  # cycle: columns imports settings
 
     p.only(raw, _ENTITY, path)
     name = p.get(raw, "name", path, str) or f"#{path}"

@@ -19,6 +19,7 @@ from itertools import accumulate
 from faker import Faker
 
 from medallion.datagen.settings import Settings
+from medallion.errors import ParameterError
 
 __all__ = ["FIRST", "EntityStore", "Pool", "World"]
 
@@ -137,8 +138,6 @@ class World:
         store = self.stores[entity]
         live = store.live_before(self.drop_start)
         if not live:
-            from medallion.errors import ParameterError
-
             raise ParameterError(
                 f"no {entity!r} rows exist yet to refer to; use more --rows or fewer --batches, "
                 f"or raise {entity!r} rows/history_days in the settings"

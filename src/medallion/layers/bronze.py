@@ -10,31 +10,28 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import TYPE_CHECKING
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from medallion.context import RunContext
-from medallion.layers.metrics import TableRun, timed
-from medallion.params import on_databricks
-from medallion.specs.model import BronzeSource
+from medallion.delta.run_records import TableRun, timed
+from medallion.environment import on_databricks
+from medallion.names import INGESTED_AT, RESCUED_DATA, SOURCE_FILE
+from medallion.specs.model import BronzeSpec
 
-if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
-
-__all__ = ["AUDIT_COLUMNS", "RESCUED_COLUMN", "ingest", "source_schema_ddl"]
+__all__ = ["ingest", "source_schema_ddl"]
 
 log = logging.getLogger(__name__)
 
-RESCUED_COLUMN = "_rescued_data"
-AUDIT_COLUMNS = ("_source_file", "_ingested_at", RESCUED_COLUMN)
 
-
-def source_schema_ddl(source: BronzeSource) -> str:
+def source_schema_ddl(source: BronzeSpec) -> str:
     """The declared columns as a DDL string, plus the rescued-data column."""
     columns = [f"`{c.name}` {c.data_type}" for c in source.columns]
-    return ", ".join([*columns, f"`{RESCUED_COLUMN}` string"])
+    return ", ".join([*columns, f"`{RESCUED_DATA}` string"])
 
 
-def ingest(spark: SparkSession, source: BronzeSource, ctx: RunContext) -> TableRun:
+def ingest(spark: SparkSession, source: BronzeSpec, ctx: RunContext) -> TableRun:
     """Ingest the new files of one landing folder into its bronze table."""
     run = TableRun(layer="bronze", table=source.table)
     target = ctx.table("bronze", source.table)
@@ -64,14 +61,14 @@ def ingest(spark: SparkSession, source: BronzeSource, ctx: RunContext) -> TableR
     return run
 
 
-def _read_stream(spark: SparkSession, source: BronzeSource, ctx: RunContext, landing: str) -> DataFrame:
+def _read_stream(spark: SparkSession, source: BronzeSpec, ctx: RunContext, landing: str) -> DataFrame:
     ddl = source_schema_ddl(source)
     if on_databricks():
         reader = (
             spark.readStream.format("cloudFiles")
             .option("cloudFiles.format", source.format)
             .option("cloudFiles.schemaLocation", ctx.checkpoint("bronze", f"{source.table}/_schema"))
-            .option("rescuedDataColumn", RESCUED_COLUMN)
+            .option("rescuedDataColumn", RESCUED_DATA)
             .schema(ddl.rsplit(", ", 1)[0])
         )
     else:
@@ -79,16 +76,14 @@ def _read_stream(spark: SparkSession, source: BronzeSource, ctx: RunContext, lan
             spark.readStream.format(source.format)
             .schema(ddl)
             .option("mode", "PERMISSIVE")
-            .option("columnNameOfCorruptRecord", RESCUED_COLUMN)
+            .option("columnNameOfCorruptRecord", RESCUED_DATA)
         )
     return reader.options(**source.reader_options).load(landing)
 
 
 def _with_audit_columns(df: DataFrame) -> DataFrame:
-    from pyspark.sql import functions as F
-
-    return df.withColumn("_source_file", F.col("_metadata.file_path")).withColumn(
-        "_ingested_at", F.current_timestamp()
+    return df.withColumn(SOURCE_FILE, F.col("_metadata.file_path")).withColumn(
+        INGESTED_AT, F.current_timestamp()
     )
 
 
@@ -99,9 +94,9 @@ def _has_files(folder: str) -> bool:
     return any(not name.startswith((".", "_")) for name in os.listdir(folder))
 
 
-def _create_empty(spark: SparkSession, source: BronzeSource, target: str) -> None:
+def _create_empty(spark: SparkSession, source: BronzeSpec, target: str) -> None:
     """Create the bronze table from its declared schema, so silver and gold can plan against it."""
     spark.sql(
         f"CREATE TABLE IF NOT EXISTS {target} ({source_schema_ddl(source)}, "
-        "`_source_file` string, `_ingested_at` timestamp) USING DELTA"
+        f"`{SOURCE_FILE}` string, `{INGESTED_AT}` timestamp) USING DELTA"
     )

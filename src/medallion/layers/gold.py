@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import TYPE_CHECKING
+
+from pyspark.sql import SparkSession
 
 from medallion.context import RunContext
+from medallion.delta.run_records import TableRun, timed
+from medallion.delta.tables import current_version, last_commit
 from medallion.errors import ParameterError
-from medallion.layers.delta_io import current_version, last_commit
-from medallion.layers.metrics import TableRun, timed
-from medallion.specs.model import GoldTable
-
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+from medallion.specs.model import GoldSpec
 
 __all__ = ["build", "render_sql"]
 
@@ -42,7 +40,7 @@ def render_sql(sql: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(_value, sql)
 
 
-def build(spark: SparkSession, table: GoldTable, ctx: RunContext, *, force: bool = False) -> TableRun:
+def build(spark: SparkSession, table: GoldSpec, ctx: RunContext, *, force: bool = False) -> TableRun:
     """Rebuild one gold table if anything it reads changed (or `force`)."""
     run = TableRun(layer="gold", table=table.table)
     target = ctx.table("gold", table.table)

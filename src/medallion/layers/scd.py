@@ -15,17 +15,19 @@ at any point, ends with the same table (the change-log and quarantine appends ar
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
-from medallion.layers.quarantine import REASON_COLUMN, write_quarantine
-from medallion.layers.silver_tables import SilverTarget
-from medallion.layers.transforms import DELETE_FLAG, LINEAGE_COLUMNS, content_columns
-from medallion.specs.model import SilverTable
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
 
-if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame, SparkSession
+from medallion.delta.side_tables import write_quarantine
+from medallion.delta.silver_tables import SilverTarget
+from medallion.layers.scd_snapshots import SnapshotBatch, all_equal, snapshot_batch
+from medallion.layers.transforms import content_columns
+from medallion.names import IS_DELETE, LINEAGE_COLUMNS, QUARANTINE_REASON
+from medallion.specs.model import SilverSpec
 
-__all__ = ["CONFLICT_REASON", "TIE_REASON", "history", "latest", "snapshot_events", "write_scd"]
+__all__ = ["CONFLICT_REASON", "TIE_REASON", "history", "latest", "write_scd"]
 
 log = logging.getLogger(__name__)
 
@@ -35,22 +37,18 @@ _VERDICT = "_verdict"
 
 
 def write_scd(
-    spark: SparkSession, batch: DataFrame, table: SilverTable, target: SilverTarget, batch_id: int
+    spark: SparkSession, batch: DataFrame, table: SilverSpec, target: SilverTarget, batch_id: int
 ) -> dict[str, int]:
     """Apply one batch of conformed rows (keys and sequence not NULL) to an scd1/scd2 table."""
-    from pyspark.sql import functions as F
-
-    if DELETE_FLAG not in batch.columns:
-        batch = batch.withColumn(DELETE_FLAG, F.lit(False))
+    if IS_DELETE not in batch.columns:
+        batch = batch.withColumn(IS_DELETE, F.lit(False))
     logged = _pinned(spark, target.changes)
     counts: dict[str, int] = {}
-    snapshot_source = table.scd is not None and table.scd.source_kind == "snapshot"
-    newest_snapshot = None
-    rows_in = batch.count() if snapshot_source else 0
-    if snapshot_source:
-        applied = _applied_snapshot(spark, target.changes, batch.schema[table.sequence_by[0]].dataType)
-        batch, late, newest_snapshot = snapshot_events(batch, table, logged, applied)
-        counts["quarantined"] = write_quarantine(late, target, batch_id, part="late_snapshot")
+    snapshot: SnapshotBatch | None = None
+    if table.scd is not None and table.scd.source_kind == "snapshot":
+        snapshot = snapshot_batch(spark, batch, table, target.changes, logged)
+        counts["quarantined"] = write_quarantine(snapshot.late, target, batch_id, part="late_snapshot")
+        batch = snapshot.events
     classified = _classify(batch, table, logged).persist()
     try:
         tally = {row[_VERDICT]: row["count"] for row in classified.groupBy(_VERDICT).count().collect()}
@@ -59,7 +57,7 @@ def write_scd(
         rejected = classified.filter(F.col(_VERDICT).isin("tie", "conflict"))
         counts["quarantined"] = counts.get("quarantined", 0) + write_quarantine(
             rejected.withColumn(
-                REASON_COLUMN, F.when(F.col(_VERDICT) == "tie", TIE_REASON).otherwise(CONFLICT_REASON)
+                QUARANTINE_REASON, F.when(F.col(_VERDICT) == "tie", TIE_REASON).otherwise(CONFLICT_REASON)
             ).drop(_VERDICT),
             target,
             batch_id,
@@ -75,15 +73,11 @@ def write_scd(
             .saveAsTable(target.changes)
         )
         keys = classified.select(*table.keys).distinct()
-        if newest_snapshot is not None:
-            _record_snapshot(spark, target.changes, newest_snapshot)
+        if snapshot is not None:
+            snapshot.record(spark, target.changes)
     finally:
         classified.unpersist()
-    # Every row is accepted, a duplicate or quarantined. A snapshot's rows become derived events
-    # (unchanged rows none, missing keys a delete), so its rows are accounted as read minus the rest.
-    counts["accepted"] = (
-        rows_in - counts["quarantined"] - counts["duplicates"] if snapshot_source else counts["changes"]
-    )
+    counts["accepted"] = snapshot.accepted(counts) if snapshot is not None else counts["changes"]
     counts.update(_replace_keys(spark, table, target, keys, batch_id))
     log.info("silver %s batch %d: %s", table.table, batch_id, counts)
     return counts
@@ -91,20 +85,15 @@ def write_scd(
 
 def _pinned(spark: SparkSession, name: str) -> DataFrame:
     """The table as of now, unaffected by later writes in this batch (recomputation stays exact)."""
-    from delta.tables import DeltaTable
-
     version = DeltaTable.forName(spark, name).history(1).first()["version"]
     return spark.sql(f"SELECT * FROM {name} VERSION AS OF {int(version)}")
 
 
-def _classify(batch: DataFrame, table: SilverTable, logged: DataFrame) -> DataFrame:
+def _classify(batch: DataFrame, table: SilverSpec, logged: DataFrame) -> DataFrame:
     """Each row with a verdict: accepted, duplicate (of a row in the batch or a logged event), tie
     (different rows share key and sequence in this batch) or conflict (with a logged event)."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     ident = [*table.keys, *table.sequence_by]
-    values = [c for c in [*content_columns(table), DELETE_FLAG] if c not in ident]
+    values = [c for c in [*content_columns(table), IS_DELETE] if c not in ident]
     lineage = [F.col(c) for c in LINEAGE_COLUMNS if c in batch.columns]
     copy_no = F.row_number().over(Window.partitionBy(*ident, *values).orderBy(*lineage))
     versions = F.size(F.collect_set(F.struct(*values)).over(Window.partitionBy(*ident)))
@@ -112,7 +101,7 @@ def _classify(batch: DataFrame, table: SilverTable, logged: DataFrame) -> DataFr
     joined = batch.select("*", copy_no.alias("_copy"), versions.alias("_versions")).join(
         stored, ident, "left"
     )
-    equal = _all_equal([(F.col(c), F.col(f"_l_{c}")) for c in values])
+    equal = all_equal([(F.col(c), F.col(f"_l_{c}")) for c in values])
     logged_row = F.col("_logged").isNotNull()
     verdict = (
         F.when(F.col("_copy") > 1, "duplicate")
@@ -124,22 +113,10 @@ def _classify(batch: DataFrame, table: SilverTable, logged: DataFrame) -> DataFr
     return joined.withColumn(_VERDICT, verdict).select(*batch.columns, _VERDICT)
 
 
-def _all_equal(pairs: list[tuple[Column, Column]]) -> Column:
-    from pyspark.sql import functions as F
-
-    condition = F.lit(True)
-    for left, right in pairs:
-        condition = condition & left.eqNullSafe(right)
-    return condition
-
-
 def _replace_keys(
-    spark: SparkSession, table: SilverTable, target: SilverTarget, keys: DataFrame, batch_id: int
+    spark: SparkSession, table: SilverSpec, target: SilverTarget, keys: DataFrame, batch_id: int
 ) -> dict[str, int]:
     """Recompute the touched keys from the change log; swap their rows in one MERGE if they differ."""
-    from delta.tables import DeltaTable
-    from pyspark.sql import functions as F
-
     current = spark.read.table(target.name)
     events = spark.read.table(target.changes).join(keys, list(table.keys), "left_semi")
     desired = events.transform(history(table) if table.scd.scd_type == 2 else latest(table))
@@ -197,7 +174,7 @@ def _replace_keys(
 
 
 def _append_new_keys(
-    desired: DataFrame, table: SilverTable, target: SilverTarget, batch_id: int
+    desired: DataFrame, table: SilverSpec, target: SilverTarget, batch_id: int
 ) -> dict[str, int]:
     n_rows = desired.count()
     if n_rows:
@@ -212,11 +189,8 @@ def _append_new_keys(
     return {"keys_changed": n_keys, "rows_inserted": n_rows, "rows_deleted": 0}
 
 
-def history(table: SilverTable):
+def history(table: SilverSpec):
     """Events -> SCD2 versions (one row per version with validity columns); see docs/scd.md."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     scd = table.scd
     keys, seq = list(table.keys), list(table.sequence_by)
     by_seq = Window.partitionBy(*keys).orderBy(*seq)
@@ -226,13 +200,13 @@ def history(table: SilverTable):
         changed = F.lit(False)
         for column in scd.tracked_columns:
             changed = changed | ~F.col(column).eqNullSafe(F.lag(column).over(by_seq))
-        previous_delete = F.lag(DELETE_FLAG).over(by_seq)
-        starts = ~F.col(DELETE_FLAG) & (previous_delete.isNull() | previous_delete | changed)
+        previous_delete = F.lag(IS_DELETE).over(by_seq)
+        starts = ~F.col(IS_DELETE) & (previous_delete.isNull() | previous_delete | changed)
         marked = events.select(
             "*",
             F.sum(starts.cast("int")).over(running).alias("_version"),
             F.lead(seq[0]).over(by_seq).alias("_next"),
-        ).filter(~F.col(DELETE_FLAG))
+        ).filter(~F.col(IS_DELETE))
         in_version = Window.partitionBy(*keys, "_version")
         newest_first = in_version.orderBy(*[F.col(c).desc() for c in seq])
         versions = marked.select(
@@ -251,113 +225,12 @@ def history(table: SilverTable):
     return _history
 
 
-def latest(table: SilverTable):
+def latest(table: SilverSpec):
     """Events -> SCD1 rows: each key's newest event, unless that event is a delete."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     newest_first = Window.partitionBy(*table.keys).orderBy(*[F.col(c).desc() for c in table.sequence_by])
 
     def _latest(events: DataFrame) -> DataFrame:
         newest = events.withColumn("_newest", F.row_number().over(newest_first)).filter("_newest = 1")
-        return newest.filter(~F.col(DELETE_FLAG)).select(*content_columns(table), *LINEAGE_COLUMNS)
+        return newest.filter(~F.col(IS_DELETE)).select(*content_columns(table), *LINEAGE_COLUMNS)
 
     return _latest
-
-
-_SNAPSHOT_PROPERTY = "medallion.snapshot.latest_sequence"
-
-
-def _applied_snapshot(spark: SparkSession, changes: str, data_type) -> object:
-    """The newest snapshot applied so far (a snapshot without changes leaves no event to show it)."""
-    from pyspark.sql import functions as F
-
-    stored = {r["key"]: r["value"] for r in spark.sql(f"SHOW TBLPROPERTIES {changes}").collect()}
-    text = stored.get(_SNAPSHOT_PROPERTY)
-    return None if text is None else spark.range(1).select(F.lit(text).cast(data_type)).first()[0]
-
-
-def _record_snapshot(spark: SparkSession, changes: str, value: object) -> None:
-    from pyspark.sql import functions as F
-
-    text = spark.range(1).select(F.lit(value).cast("string")).first()[0]
-    spark.sql(f"ALTER TABLE {changes} SET TBLPROPERTIES ('{_SNAPSHOT_PROPERTY}' = '{text}')")
-
-
-def snapshot_events(
-    batch: DataFrame, table: SilverTable, logged: DataFrame, applied: object = None
-) -> tuple[DataFrame, DataFrame, object]:
-    """Full snapshots -> change events at each snapshot's sequence; snapshots older than the newest
-    applied one (`applied`, or the newest logged event) come back separately, to be quarantined,
-    with the newest snapshot of the batch when it moves the mark.
-
-    Each distinct sequence value in the batch is one snapshot. A snapshot is compared with the state
-    just before it: the previous snapshot of the batch, or the stored table for the first one.
-    """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    seq = table.sequence_by[0]
-    keys = list(table.keys)
-    batch = batch.dropDuplicates([c for c in batch.columns if c not in LINEAGE_COLUMNS])
-    values = [c for c in content_columns(table) if c not in (*keys, seq)]
-    newest_logged = logged.agg(F.max(seq)).first()[0]
-    newest_applied = max((v for v in (newest_logged, applied) if v is not None), default=None)
-    snapshots = sorted(r[0] for r in batch.select(seq).distinct().collect())
-    late_values = [s for s in snapshots if newest_applied is not None and s < newest_applied]
-    late = batch.filter(F.col(seq).isin(late_values)) if late_values else batch.limit(0)
-    reason = f"snapshot older than the latest applied snapshot ({newest_applied})"
-    late = late.withColumn(REASON_COLUMN, F.lit(reason))
-    # State before the first new snapshot: the live keys per the change log, as of before it.
-    previous = _live_before(logged, table, values)
-    events = []
-    for value in (s for s in snapshots if s not in late_values):
-        snapshot = batch.filter(F.col(seq) == value)
-        if newest_applied is not None and value == newest_applied:
-            previous = _live_before(logged.filter(F.col(seq) < value), table, values)
-        # A key with two different rows in one snapshot stays in, so it is quarantined as a tie.
-        rows_per_key = F.count(F.lit(1)).over(Window.partitionBy(*keys))
-        upserts = (
-            snapshot.withColumn("_rows", rows_per_key)
-            .join(previous, keys, "left")
-            .filter(
-                (F.col("_rows") > 1)
-                | F.col("_p_live").isNull()
-                | ~_all_equal([(F.col(c), F.col(f"_p_{c}")) for c in values])
-            )
-            .select(*batch.columns)
-        )
-        gone = previous.join(snapshot.select(*keys), keys, "left_anti")
-        deletes = gone.select(
-            *keys,
-            *[
-                (F.lit(value).alias(c) if c == seq else F.lit(None).cast(batch.schema[c].dataType).alias(c))
-                for c in batch.columns
-                if c not in keys
-            ],
-        ).withColumn(DELETE_FLAG, F.lit(True))
-        events.append(upserts.unionByName(deletes.select(*batch.columns)))
-        previous = snapshot.select(
-            *keys, F.lit(True).alias("_p_live"), *[F.col(c).alias(f"_p_{c}") for c in values]
-        )
-    fresh = [s for s in snapshots if s not in late_values]
-    newest = max(fresh) if fresh and (newest_applied is None or max(fresh) > newest_applied) else None
-    if not events:
-        return batch.limit(0), late, newest
-    out = events[0]
-    for more in events[1:]:
-        out = out.unionByName(more)
-    return out, late, newest
-
-
-def _live_before(logged: DataFrame, table: SilverTable, values: list[str]) -> DataFrame:
-    """Keys whose newest logged event is an upsert, with that event's values (`_p_` prefixed)."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    keys = list(table.keys)
-    newest_first = Window.partitionBy(*keys).orderBy(*[F.col(c).desc() for c in table.sequence_by])
-    newest = logged.withColumn("_newest", F.row_number().over(newest_first)).filter("_newest = 1")
-    return newest.filter(~F.col(DELETE_FLAG)).select(
-        *keys, F.lit(True).alias("_p_live"), *[F.col(c).alias(f"_p_{c}") for c in values]
-    )

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from medallion.specs.model import SOURCE_ROW, SilverTable
+from pyspark.sql import DataFrame
 
-if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+from medallion.names import IS_DELETE, LINEAGE_COLUMNS, SOURCE_ROW
+from medallion.specs.model import SilverSpec
 
-__all__ = ["DELETE_FLAG", "LINEAGE_COLUMNS", "SOURCE_ROW", "conform", "content_columns"]
-
-DELETE_FLAG = "_is_delete"
-LINEAGE_COLUMNS = ("_source_file", "_ingested_at")
+__all__ = ["conform", "content_columns"]
 
 
-def conform(table: SilverTable) -> Callable[[DataFrame], DataFrame]:
+def conform(table: SilverSpec) -> Callable[[DataFrame], DataFrame]:
     """Project a bronze row onto the silver columns (spec expressions), keeping lineage.
 
     Adds `_is_delete` when the table has a `delete_when` predicate, evaluated on the bronze row, and
@@ -25,7 +21,7 @@ def conform(table: SilverTable) -> Callable[[DataFrame], DataFrame]:
     expressions = [f"{c.select_expression} AS `{c.name}`" for c in table.columns]
     expressions += [f"`{c}`" for c in LINEAGE_COLUMNS]
     if table.delete_when:
-        expressions.append(f"coalesce(({table.delete_when}), false) AS `{DELETE_FLAG}`")
+        expressions.append(f"coalesce(({table.delete_when}), false) AS `{IS_DELETE}`")
 
     def _conform(df: DataFrame) -> DataFrame:
         kept = [f"`{SOURCE_ROW}`"] if SOURCE_ROW in df.columns else []
@@ -34,6 +30,6 @@ def conform(table: SilverTable) -> Callable[[DataFrame], DataFrame]:
     return _conform
 
 
-def content_columns(table: SilverTable) -> list[str]:
+def content_columns(table: SilverSpec) -> list[str]:
     """The spec'd columns: what makes two rows 'the same row' regardless of lineage."""
     return [c.name for c in table.columns]

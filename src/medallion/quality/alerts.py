@@ -11,7 +11,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from medallion.context import RunContext
+from medallion.delta.tables import table_exists
 from medallion.errors import DataQualityError
+from medallion.names import ALERTS_TABLE
 from medallion.specs.model import QualityAlert
 
 __all__ = ["Breach", "evaluate", "notify_breaches", "raise_for_failures", "raise_for_notifications"]
@@ -55,24 +61,20 @@ def evaluate(
     return breaches
 
 
-def raise_for_failures(breaches: list[Breach], alerts_file: str) -> None:
+def raise_for_failures(breaches: list[Breach]) -> None:
     """Fail the task when a breached alert says so; the message lists every such breach."""
     failing = [b for b in breaches if b.alert.action == "fail"]
     if failing:
-        shown = "; ".join(f"{b} ({alerts_file}:{b.alert.row})" for b in failing)
+        shown = "; ".join(f"{b} ({b.alert.file}:{b.alert.row})" for b in failing)
+        files = ", ".join(sorted({b.alert.file for b in failing}))
         raise DataQualityError(
             f"data-quality alert with action fail: {shown}. The rows are in quarantine; fix the source or "
-            f"the rule, then `medallion requeue <table>`; or relax the threshold in {alerts_file}"
+            f"the rule, then `medallion requeue <table>`; or relax the threshold in {files}"
         )
 
 
-def notify_breaches(spark, ctx, run_id: str) -> list[str]:
+def notify_breaches(spark: SparkSession, ctx: RunContext, run_id: str) -> list[str]:
     """The `notify` alerts recorded for `run_id`, as lines (empty when none or no record yet)."""
-    from pyspark.sql import functions as F
-
-    from medallion.layers.delta_io import table_exists
-    from medallion.quality.ledger import ALERTS_TABLE
-
     name = ctx.table("silver", ALERTS_TABLE)
     if not run_id or not table_exists(spark, name):
         return []

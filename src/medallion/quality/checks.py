@@ -1,6 +1,6 @@
 """Apply a silver table's rules to one batch with DQX and split it into passing and failing rows.
 
-Rules are DQX metadata (built-in + spec'd, see `specs.validate_quality`); DQX's
+Rules are DQX metadata (built-in + spec'd, see `medallion.specs.builtin_rules`); DQX's
 `apply_checks_by_metadata_and_split` evaluates row- and dataset-level rules in one pass. Rows with
 an error go to quarantine; rows with only warnings pass and their warnings are kept. A rule whose
 `on_error` is `fail` stops the task before anything of the batch is written.
@@ -13,37 +13,29 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+
+from databricks.labs.dqx.engine import DQEngine
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from medallion.errors import DataQualityError, SpecError, SpecProblem
-from medallion.specs.model import SOURCE_ROW, QualityRule, SilverTable
-from medallion.specs.validate_quality import builtin_rules
+from medallion.names import DQX_ERRORS, DQX_WARNINGS, LINEAGE_COLUMNS, SOURCE_ROW
+from medallion.quality.engine import dq_engine
+from medallion.specs.builtin_rules import builtin_rules
+from medallion.specs.model import QualityRule, SilverSpec
 
-if TYPE_CHECKING:
-    from databricks.labs.dqx.engine import DQEngine
-    from pyspark.sql import DataFrame, SparkSession
-
-__all__ = [
-    "ERRORS",
-    "WARNINGS",
-    "CheckedBatch",
-    "QualityRun",
-    "check_batch",
-    "check_rules_run",
-    "prepare",
-    "with_source_row",
-]
+__all__ = ["CheckedBatch", "QualityRun", "check_batch", "start_quality_run", "with_source_row"]
 
 log = logging.getLogger(__name__)
 
-ERRORS, WARNINGS = "_errors", "_warnings"  # DQX's result columns
+ERRORS, WARNINGS = DQX_ERRORS, DQX_WARNINGS
 
 
 @dataclass
 class QualityRun:
     """One table's rules for one run, ready for DQX, and the per-rule tally of the run so far."""
 
-    table: SilverTable
+    table: SilverSpec
     run_id: str
     rules: tuple[QualityRule, ...]
     checks: list[dict]  # DQX metadata of `rules`, in the same order
@@ -75,12 +67,28 @@ class CheckedBatch:
             frame.unpersist()
 
 
-def prepare(
-    spark: SparkSession, table: SilverTable, run_id: str, resolve_table: Callable[[str], str] | None = None
+def start_quality_run(
+    spark: SparkSession,
+    table: SilverSpec,
+    run_id: str,
+    resolve_table: Callable[[str], str],
+    empty_batch: DataFrame | None = None,
 ) -> QualityRun:
-    """The run's DQX checks; `resolve_table` turns a spec'd table name (ref_table) into a full name."""
-    from medallion.quality.engine import dq_engine
+    """The table's rules ready for DQX, for one build or replay.
 
+    `resolve_table` turns a spec'd table name (`ref_table` of a foreign-key rule) into its full name.
+    `empty_batch`, an empty frame of the batch's shape, dry-runs every rule first, so a rule that
+    cannot run is reported at its file:row before any data moves.
+    """
+    run = _quality_run(spark, table, run_id, resolve_table)
+    if empty_batch is not None:
+        _dry_run(run, empty_batch)
+    return run
+
+
+def _quality_run(
+    spark: SparkSession, table: SilverSpec, run_id: str, resolve_table: Callable[[str], str]
+) -> QualityRun:
     checks = []
     # Tables from the specs carry their built-in rules; a table made in code gets the key checks.
     rules = table.rules or builtin_rules(table, None)
@@ -88,7 +96,7 @@ def prepare(
         check = copy.deepcopy(rule.check)
         arguments = check.get("check", {}).get("arguments", {})
         ref = arguments.get("ref_table")
-        if resolve_table is not None and isinstance(ref, str) and "." not in ref:
+        if isinstance(ref, str) and "." not in ref:
             arguments["ref_table"] = resolve_table(ref)
         metadata = dict(check.get("user_metadata") or {})
         metadata["on_error"] = rule.on_error
@@ -97,7 +105,7 @@ def prepare(
     return QualityRun(table=table, run_id=run_id, rules=rules, checks=checks, engine=dq_engine(spark, run_id))
 
 
-def check_rules_run(run: QualityRun, empty: DataFrame) -> None:
+def _dry_run(run: QualityRun, empty: DataFrame) -> None:
     """Try each rule on an empty batch of the table's shape, so a rule that cannot run (a value DQX
     reads as a column name, a missing reference table) is reported as its file:row, not a plan dump.
     """
@@ -113,7 +121,8 @@ def check_rules_run(run: QualityRun, empty: DataFrame) -> None:
                     rule.row,
                     "arguments" if rule.file.endswith(".csv") else "",
                     f"rule {rule.name!r} cannot run on {run.table.table}: {first[:300]}",
-                    "string values in DQX arguments are SQL: quote literals, e.g. \"'vip'\"",
+                    "string values in DQX arguments are SQL: put plain values in the allowed/min/max "
+                    "cells of dq_rules.csv, or quote literals in arguments, e.g. \"'vip'\"",
                 )
             )
     if problems:
@@ -122,10 +131,6 @@ def check_rules_run(run: QualityRun, empty: DataFrame) -> None:
 
 def with_source_row(df: DataFrame) -> DataFrame:
     """Keep the bronze row as read in one struct column, so quarantine holds the original values."""
-    from pyspark.sql import functions as F
-
-    from medallion.layers.transforms import LINEAGE_COLUMNS
-
     data = [c for c in df.columns if c not in LINEAGE_COLUMNS]
     return df.withColumn(SOURCE_ROW, F.struct(*[F.col(f"`{c}`") for c in data]))
 
@@ -135,8 +140,6 @@ def check_batch(run: QualityRun, rows: DataFrame) -> CheckedBatch:
 
     Raises DataQualityError when a rule with on_error=fail fails, before anything is written.
     """
-    from pyspark.sql import functions as F
-
     good, bad = run.engine.apply_checks_by_metadata_and_split(rows, run.checks)
     bad = bad.persist()
     has_errors = F.coalesce(F.size(ERRORS), F.lit(0)) > 0
@@ -158,7 +161,6 @@ def check_batch(run: QualityRun, rows: DataFrame) -> CheckedBatch:
 
 def _tally(run: QualityRun, bad: DataFrame) -> tuple[int, int]:
     """One pass over the failing rows: rows with errors, rows with only warnings, rows per rule."""
-    from pyspark.sql import functions as F
 
     def names(column: str, prefix: str):
         if column not in bad.columns:
@@ -184,8 +186,6 @@ def _tally(run: QualityRun, bad: DataFrame) -> tuple[int, int]:
 
 
 def _stop_on_fail_rules(run: QualityRun, bad: DataFrame) -> None:
-    from pyspark.sql import functions as F
-
     stopping = run.fail_rules
     if not stopping or ERRORS not in bad.columns:
         return

@@ -9,15 +9,14 @@ is a no-op and no network request is ever attempted.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from unittest.mock import create_autospec
 
-from medallion.params import on_databricks
-from medallion.runtime.session import wants_databricks_connect
+from databricks.labs.dqx.config import ExtraParams
+from databricks.labs.dqx.engine import DQEngine
+from databricks.sdk import WorkspaceClient
+from pyspark.sql import SparkSession
 
-if TYPE_CHECKING:
-    from databricks.labs.dqx.engine import DQEngine
-    from databricks.sdk import WorkspaceClient
-    from pyspark.sql import SparkSession
+from medallion.environment import on_databricks, wants_databricks_connect
 
 __all__ = ["dq_engine", "offline_workspace_client"]
 
@@ -26,21 +25,12 @@ log = logging.getLogger(__name__)
 
 def offline_workspace_client() -> WorkspaceClient:
     """A WorkspaceClient with the real API surface whose calls do nothing (no network)."""
-    from unittest.mock import create_autospec
-
-    from databricks.sdk import WorkspaceClient
-
     return create_autospec(WorkspaceClient, instance=True)
 
 
 def dq_engine(spark: SparkSession, run_id: str) -> DQEngine:
     """A DQX engine stamping `run_id` on every result (on Databricks, the job run id)."""
-    from databricks.labs.dqx.config import ExtraParams
-    from databricks.labs.dqx.engine import DQEngine
-
     if on_databricks() or wants_databricks_connect():
-        from databricks.sdk import WorkspaceClient
-
         client = WorkspaceClient()
     else:
         client = offline_workspace_client()

@@ -6,16 +6,14 @@ by default the latest run of each table, or one run with `run_id`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
 
 from medallion.context import RunContext
-from medallion.layers.delta_io import table_exists
-from medallion.layers.silver_tables import SilverTarget
-from medallion.quality.ledger import METRICS_TABLE, OPERATIONS_TABLE
-from medallion.query import format_rows
-
-if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+from medallion.delta.query import format_rows
+from medallion.delta.silver_tables import SilverTarget
+from medallion.delta.tables import table_exists
+from medallion.names import DQX_ERRORS, DQX_WARNINGS, METRICS_TABLE, OPERATIONS_TABLE, RUN_ID
 
 __all__ = ["dq_report"]
 
@@ -24,9 +22,6 @@ def dq_report(
     spark: SparkSession, ctx: RunContext, *, run_id: str = "", top: int = 10, samples: int = 2
 ) -> str:
     """The report as text (empty lakehouse: says how to fill it)."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     operations, metrics = ctx.table("silver", OPERATIONS_TABLE), ctx.table("silver", METRICS_TABLE)
     if not table_exists(spark, operations):
         return "no silver runs recorded yet: run the job first (medallion run)"
@@ -66,8 +61,6 @@ def dq_report(
 def _top_rules(
     spark: SparkSession, ctx: RunContext, metrics: str, chosen: list[tuple[str, str]], top: int, samples: int
 ) -> str:
-    from pyspark.sql import functions as F
-
     wanted = F.lit(False)
     for table, run in chosen:
         wanted = wanted | ((F.col("table") == table) & (F.col("run_id") == run))
@@ -96,11 +89,9 @@ def _examples(
     spark: SparkSession, ctx: RunContext, table: str, run_id: str, rule: str, criticality: str, n: int
 ) -> list[str]:
     """DQX's messages for the rule (they quote the failing values), from quarantine or warnings."""
-    from pyspark.sql import functions as F
-
     target = SilverTarget(ctx.table("silver", table))
     source, column = (
-        (target.quarantine, "_errors") if criticality == "error" else (target.warnings, "_warnings")
+        (target.quarantine, DQX_ERRORS) if criticality == "error" else (target.warnings, DQX_WARNINGS)
     )
     if not table_exists(spark, source):
         return []
@@ -108,7 +99,7 @@ def _examples(
     if column not in frame.columns:
         return []
     hits = (
-        frame.filter(F.col("_run_id") == run_id)
+        frame.filter(F.col(RUN_ID) == run_id)
         .select(F.explode(column).alias("e"))
         .filter(F.col("e.name") == rule)
         .select("e.message")

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from medallion.errors import JobRunError, MedallionError, ParameterError
 from medallion.runtime.dbutils import LocalDbutils
-from medallion.runtime.jobplan import (
+from medallion.runtime.notebook import cell_location, run_notebook
+from medallion.runtime.task_graph import (
     JobPlan,
     PlannedTask,
     RefContext,
@@ -28,7 +29,6 @@ from medallion.runtime.jobplan import (
     plan_tasks,
     render,
 )
-from medallion.runtime.notebook import cell_location, run_notebook
 
 if TYPE_CHECKING:
     from medallion.bundle import BundleConfig

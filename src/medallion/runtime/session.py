@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from medallion.params import on_databricks
+from pyspark.sql import SparkSession
 
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+from medallion.environment import on_databricks, wants_databricks_connect
 
-__all__ = ["get_spark", "local_spark", "wants_databricks_connect"]
+__all__ = ["get_spark", "local_spark"]
 
 log = logging.getLogger(__name__)
 
@@ -44,28 +43,12 @@ _LOCAL_DEFAULTS: dict[str, str] = {
 }
 
 
-def wants_databricks_connect() -> bool:
-    """databricks-connect is used when it is installed and a workspace is configured."""
-    if os.environ.get("MEDALLION_SPARK", "").lower() == "local":
-        return False
-    configured = any(os.environ.get(v) for v in ("DATABRICKS_HOST", "DATABRICKS_CONFIG_PROFILE"))
-    if not configured and os.environ.get("MEDALLION_SPARK", "").lower() != "connect":
-        return False
-    try:
-        import databricks.connect  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def get_spark(bundle: Any, target: str) -> SparkSession:
     """The session for running `target`: Databricks, databricks-connect, or local."""
     if on_databricks():
-        from pyspark.sql import SparkSession
-
         return SparkSession.builder.getOrCreate()
     if wants_databricks_connect():
-        from databricks.connect import DatabricksSession
+        from databricks.connect import DatabricksSession  # installed only in a databricks-connect venv
 
         log.info("using databricks-connect")
         return DatabricksSession.builder.getOrCreate()
@@ -82,8 +65,7 @@ def local_spark(
     The metastore persists table names between runs, so `medallion sql` sees what `medallion run`
     wrote. Only one process can hold it at a time.
     """
-    from delta import configure_spark_with_delta_pip
-    from pyspark.sql import SparkSession
+    from delta import configure_spark_with_delta_pip  # delta-spark: local Spark only (not with connect)
 
     root = Path(root).resolve()
     root.mkdir(parents=True, exist_ok=True)

@@ -1,37 +1,46 @@
 """Spec files -> typed, validated objects.
 
-`load_specs(specs_dir)` parses every spec file and runs every check, raising `SpecError` with all
-problems at once; `check_specs(specs_dir)` returns the problems instead. No Spark is imported here,
-so `medallion validate` runs without a JVM.
+`load_specs(specs_dir)` parses every spec file of every registered kind and runs every check,
+raising `SpecError` with all problems at once; `check_specs(specs_dir)` returns the problems
+instead. No Spark is imported here, so `medallion validate` runs without a JVM. A new kind of spec
+is one module in `medallion.specs.kinds`, registered there (`SpecKind`, `register_kind`).
 """
 
 from __future__ import annotations
 
+from medallion.specs.load_patterns import LOAD_PATTERNS, LoadPattern
 from medallion.specs.loader import check_specs, load_specs
 from medallion.specs.model import (
     LAYERS,
-    LOAD_PATTERNS,
-    SOURCE_FORMATS,
-    BronzeSource,
+    BronzeSpec,
     ColumnSpec,
-    GoldTable,
+    GoldSpec,
+    QualityAlert,
+    QualityRule,
     ScdSpec,
-    SilverTable,
+    SilverSpec,
     Specs,
 )
-from medallion.specs.parsers import SPEC_FILES
+from medallion.specs.registry import Draft, SpecFile, SpecKind, register_kind, registered_kind, spec_kinds
 
 __all__ = [
     "LAYERS",
     "LOAD_PATTERNS",
-    "SOURCE_FORMATS",
-    "SPEC_FILES",
-    "BronzeSource",
+    "BronzeSpec",
     "ColumnSpec",
-    "GoldTable",
+    "Draft",
+    "GoldSpec",
+    "LoadPattern",
+    "QualityAlert",
+    "QualityRule",
     "ScdSpec",
-    "SilverTable",
+    "SilverSpec",
+    "SpecFile",
+    "SpecKind",
     "Specs",
     "check_specs",
     "load_specs",
+    "register_kind",
+    "registered_kind",
+    "spec_kinds",
 ]

@@ -1,8 +1,8 @@
-"""Parse the spec files of a project into typed objects (`medallion.specs.model`).
+"""Parse the spec files of a project into typed objects, kind by kind from the registry.
 
-Every registered spec file (`parsers.SPEC_FILES`) is read, each row is checked and parsed, then
-`validate` compares the files with each other. Files in the specs folder that are not registered
-are ignored. Every problem is collected, so one run lists all of them.
+Every file of every registered kind (`medallion.specs.kinds`) is read and each row checked and
+parsed; then each kind's `check` compares its objects with the others'. Files in the specs folder
+that no kind reads are ignored. Every problem is collected, so one run lists all of them.
 """
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import medallion.specs.kinds  # noqa: F401  (registers the built-in kinds)
 from medallion.errors import SpecError, SpecProblem
+from medallion.specs.cells import IDENTIFIER, IDENTIFIER_FIX
 from medallion.specs.csv_rows import read_csv
-from medallion.specs.draft import IDENTIFIER, IDENTIFIER_FIX, Draft, SpecFile
 from medallion.specs.model import Specs
-from medallion.specs.parsers import SPEC_FILES
-from medallion.specs.quality import QUALITY_FILES, parse_check_files
-from medallion.specs.validate import cross_check
+from medallion.specs.registry import Draft, SpecFile, spec_kinds
 
 __all__ = ["check_specs", "load_specs"]
 
@@ -44,12 +43,17 @@ def _load(specs_dir: Path) -> tuple[Specs, list[SpecProblem]]:
         )
         return Specs(), [problem]
     draft = Draft(specs_dir, folder)
-    for spec_file in (*SPEC_FILES, *QUALITY_FILES):
-        _parse_file(spec_file, draft)
-    parse_check_files(draft)
-    specs = cross_check(draft)
+    kinds = spec_kinds()
+    for kind in kinds:
+        for spec_file in kind.files:
+            _parse_file(spec_file, draft)
+        if kind.read is not None:
+            kind.read(draft)
+    for kind in kinds:
+        if kind.check is not None:
+            kind.check(draft)
     log.debug("specs in %s: %d problems", specs_dir, len(draft.problems))
-    return specs, draft.problems
+    return Specs(draft.items), draft.problems
 
 
 def _parse_file(spec_file: SpecFile, draft: Draft) -> None:
@@ -63,7 +67,7 @@ def _parse_file(spec_file: SpecFile, draft: Draft) -> None:
         draft.problems,
     )
     if not table.readable:
-        draft.unreadable.add(spec_file.name)
+        draft.unreadable.add(spec_file.produces)
     seen: dict[tuple[str, ...], int] = {}
     for row in table.rows:
         empty = [name for name in spec_file.required if not row.get(name)]

@@ -1,4 +1,5 @@
-"""Typed objects for the spec files. Parsing happens in `loader`, cross-file checks in `validate`.
+"""Typed objects of the medallion table specs, shared by the kinds that parse them and the layers that
+build them. Parsing and cross-file checks live with each kind in `medallion.specs.kinds`.
 
 Each object keeps `row` (its line in the CSV, header = 1) so later checks and runtime errors can
 point at the exact spreadsheet cell.
@@ -6,37 +7,25 @@ point at the exact spreadsheet cell.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from medallion.errors import ParameterError
 
 __all__ = [
     "LAYERS",
-    "LOAD_PATTERNS",
-    "MERGE_PATTERNS",
-    "QUALITY_ACTIONS",
-    "QUALITY_CRITICALITIES",
-    "QUALITY_ON_ERROR",
-    "SCD_SOURCE_KINDS",
-    "SOURCE_FORMATS",
-    "SOURCE_ROW",
-    "BronzeSource",
+    "BronzeSpec",
     "ColumnSpec",
-    "GoldTable",
+    "GoldSpec",
     "QualityAlert",
     "QualityRule",
     "ScdSpec",
-    "SilverTable",
+    "SilverSpec",
     "Specs",
 ]
 
 LAYERS = ("bronze", "silver", "gold")
-SOURCE_FORMATS = ("csv", "json")
-LOAD_PATTERNS = ("append", "overwrite", "merge", "scd1", "scd2")  # every writer word
-MERGE_PATTERNS = ("append", "overwrite", "merge")  # the words incremental_load_patterns.csv takes
-SCD_SOURCE_KINDS = ("changes", "snapshot")
-SOURCE_ROW = "_source_row"  # silver's copy of the bronze row as read, kept until the rules ran
-QUALITY_CRITICALITIES = ("error", "warn")  # DQX's words: error keeps the row out, warn lets it pass
-QUALITY_ON_ERROR = ("quarantine", "fail")  # what an `error` rule does with failing rows
-QUALITY_ACTIONS = ("fail", "notify")  # what a breached alert threshold does
 
 
 @dataclass(frozen=True)
@@ -61,7 +50,7 @@ class ColumnSpec:
 
 
 @dataclass(frozen=True)
-class BronzeSource:
+class BronzeSpec:
     """A landing folder ingested into one bronze table (bronze_sources.csv)."""
 
     table: str
@@ -112,6 +101,9 @@ class QualityRule:
     on_error: str = "quarantine"
     file: str = ""
     row: int = 0
+    # dq_rules.csv's plain `allowed` / `min` / `max` cells as typed; the checks turn them into DQX
+    # arguments (quoted or typed for the column) in `check`.
+    plain_values: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def function(self) -> str:
@@ -132,6 +124,7 @@ class QualityAlert:
     max_failed_rows: int | None = None  # alert when more rows fail
     action: str = "fail"
     description: str = ""
+    file: str = ""  # where the alert was written (specs/data_quality/dq_alerting.csv)
     row: int = 0
 
     def matches(self, table: str, rule: str) -> bool:
@@ -139,7 +132,7 @@ class QualityAlert:
 
 
 @dataclass(frozen=True)
-class SilverTable:
+class SilverSpec:
     """A silver table built from one bronze table (incremental_load_patterns.csv)."""
 
     table: str
@@ -153,12 +146,12 @@ class SilverTable:
     columns: tuple[ColumnSpec, ...] = ()
     row: int = 0
     scd: ScdSpec | None = None  # set for scd1/scd2 tables (declared in scd_mappings.csv)
-    spec_file: str = "incremental_load_patterns.csv"  # the file `row` refers to
+    spec_file: str = "incremental_load_patterns.csv"  # the file `row` refers to (or scd_mappings.csv)
     rules: tuple[QualityRule, ...] = ()  # data-quality rules (specs/data_quality/)
 
 
 @dataclass(frozen=True)
-class GoldTable:
+class GoldSpec:
     """A gold table rebuilt from a SQL file (gold_tables.csv)."""
 
     table: str
@@ -169,22 +162,48 @@ class GoldTable:
     row: int = 0
 
 
-@dataclass(frozen=True)
 class Specs:
-    """Every spec of a project, parsed and validated."""
+    """Every spec of a project, parsed and checked: each kind's objects under its item key.
 
-    bronze: tuple[BronzeSource, ...] = ()
-    silver: tuple[SilverTable, ...] = ()
-    gold: tuple[GoldTable, ...] = ()  # in dependency order (a gold table after the gold it reads)
-    alerts: tuple[QualityAlert, ...] = ()  # data-quality alert thresholds (dq_alerting.csv)
+    The medallion tables have named views (`bronze`, `silver`, `gold` in dependency order, `alerts`);
+    any other kind's objects are `specs.of("<key>")`.
+    """
 
-    def bronze_table(self, name: str) -> BronzeSource:
+    def __init__(self, items: Mapping[str, tuple] | None = None, **named: tuple) -> None:
+        merged = {key: tuple(value) for key, value in {**(items or {}), **named}.items()}
+        self._items: Mapping[str, tuple] = MappingProxyType(merged)
+
+    def of(self, key: str) -> tuple:
+        """The objects of one kind (empty when the project has none)."""
+        return self._items.get(key, ())
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(self._items)
+
+    @property
+    def bronze(self) -> tuple[BronzeSpec, ...]:
+        return self.of("bronze")
+
+    @property
+    def silver(self) -> tuple[SilverSpec, ...]:
+        return self.of("silver")
+
+    @property
+    def gold(self) -> tuple[GoldSpec, ...]:
+        return self.of("gold")
+
+    @property
+    def alerts(self) -> tuple[QualityAlert, ...]:
+        return self.of("alerts")
+
+    def bronze_table(self, name: str) -> BronzeSpec:
         return _by_name(self.bronze, name, "bronze")
 
-    def silver_table(self, name: str) -> SilverTable:
+    def silver_table(self, name: str) -> SilverSpec:
         return _by_name(self.silver, name, "silver")
 
-    def gold_table(self, name: str) -> GoldTable:
+    def gold_table(self, name: str) -> GoldSpec:
         return _by_name(self.gold, name, "gold")
 
 
@@ -193,6 +212,4 @@ def _by_name(items, name: str, layer: str):
         if item.table == name:
             return item
     known = ", ".join(item.table for item in items) or "none"
-    from medallion.errors import ParameterError
-
     raise ParameterError(f"no {layer} table named {name!r} in the specs (known: {known})")

@@ -8,6 +8,7 @@ referenced. It errs on the side of silence: anything it cannot classify is not r
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from dataclasses import dataclass
@@ -281,8 +282,6 @@ def expression_problems(text: str) -> list[tuple[str, str]]:
 
 
 def _function_fix(name: str, functions: frozenset[str]) -> str:
-    import difflib
-
     close = difflib.get_close_matches(name, functions, n=3)
     hint = f"did you mean {' or '.join(close)}? " if close else ""
     return f"{hint}only Spark SQL built-in functions are known (medallion/specs/spark_functions.txt)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from medallion.layers.delta_io import creating
+from medallion.delta.tables import creating
 
 
 def _refusal(location: str) -> Exception:

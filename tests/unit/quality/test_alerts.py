@@ -23,11 +23,12 @@ def test_pass_rate_and_failed_rows_thresholds_match_table_and_rule():
 
 
 def test_only_fail_alerts_stop_the_task_and_the_message_names_them():
-    alerts = (QualityAlert("*", "*", min_pass_rate=0.99, action="fail", row=2),)
-    notify = (QualityAlert("*", "*", max_failed_rows=0, action="notify", row=3),)
-    raise_for_failures(evaluate(notify, "t", 10, {"r": 5}), "specs/data_quality/dq_alerting.csv")
+    file = "specs/data_quality/dq_alerting.csv"  # the parsed alert carries its file
+    alerts = (QualityAlert("*", "*", min_pass_rate=0.99, action="fail", file=file, row=2),)
+    notify = (QualityAlert("*", "*", max_failed_rows=0, action="notify", file=file, row=3),)
+    raise_for_failures(evaluate(notify, "t", 10, {"r": 5}))
     with pytest.raises(DataQualityError, match=r"t\.r: pass rate 50\.00% below 99\.00%.*dq_alerting\.csv:2"):
-        raise_for_failures(evaluate(alerts, "t", 10, {"r": 5}), "specs/data_quality/dq_alerting.csv")
+        raise_for_failures(evaluate(alerts, "t", 10, {"r": 5}))
 
 
 def test_notifications_fail_only_when_there_are_any():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from medallion import cli
-from medallion.layers.metrics import TableRun
+from medallion.delta.run_records import TableRun
 
 PROJECT = Path(__file__).resolve().parents[3]
 
@@ -27,11 +27,12 @@ def no_spark(monkeypatch):
 def test_requeue_replays_the_named_table_and_reports_what_moved(no_spark, monkeypatch, capsys):
     calls = []
 
-    def fake_requeue(spark, table, ctx):
+    def fake_requeue(spark, table, ctx, *, alerts):
         calls.append((spark, table.table, ctx))
+        assert alerts and all(a.file.endswith("dq_alerting.csv") for a in alerts)  # thresholds apply to replays
         return TableRun("silver", table.table, rows_read=5, rows_written=3, details={"quarantined": 2})
 
-    monkeypatch.setattr("medallion.quality.requeue.requeue", fake_requeue)
+    monkeypatch.setattr("medallion.layers.requeue.requeue", fake_requeue)
     assert cli.main(["--project-dir", str(PROJECT), "requeue", "fact_order_line"]) == 0
     assert calls == [("spark", "fact_order_line", no_spark)]
     out = capsys.readouterr().out

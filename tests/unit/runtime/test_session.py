@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from medallion.runtime.session import wants_databricks_connect
+from medallion.environment import wants_databricks_connect
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""scd_mappings.csv becomes SilverTable objects with an ScdSpec; empty cells take their defaults."""
+"""scd_mappings.csv becomes SilverSpec objects with an ScdSpec; empty cells take their defaults."""
 
 from __future__ import annotations
 

@@ -12,37 +12,45 @@ Exactly once, even when killed half-way:
 A rerun finds marked rows still there and resumes with their id: step 2 is then skipped by
 Delta, and step 3 finishes. Only rows failing rules are replayable (they keep `_source_row`);
 ties and conflicts are verdicts about the data itself and stay.
+
+The replay starts its rules like a build (`silver_batch.quality_run`: reference tables resolved,
+every rule dry-run first) and checks the alert thresholds against the replay's metrics.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from medallion.context import RunContext
-from medallion.layers.delta_io import current_version, table_exists
-from medallion.layers.metrics import TableRun, timed
-from medallion.quality.checks import prepare
-from medallion.quality.ledger import new_run_id, record_metrics, record_operation
-from medallion.specs.model import SOURCE_ROW, SilverTable
+from medallion.delta.run_records import TableRun, new_run_id, record_operation, timed
+from medallion.delta.tables import current_version, table_exists
+from medallion.layers.silver import check_alerts, ensure_table
+from medallion.layers.silver_batch import process_batch, quality_run
+from medallion.names import INGESTED_AT, REQUEUE_ID, SOURCE_FILE, SOURCE_ROW
+from medallion.quality.records import record_metrics
+from medallion.specs.model import QualityAlert, SilverSpec
 
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
-
-__all__ = ["REQUEUE_COLUMN", "requeue"]
+__all__ = ["requeue"]
 
 log = logging.getLogger(__name__)
 
-REQUEUE_COLUMN = "_requeue_id"
 
+def requeue(
+    spark: SparkSession,
+    table: SilverSpec,
+    ctx: RunContext,
+    *,
+    run_id: str = "",
+    alerts: tuple[QualityAlert, ...] = (),
+) -> TableRun:
+    """Send `table`'s replayable quarantined rows through the current rules and writer once.
 
-def requeue(spark: SparkSession, table: SilverTable, ctx: RunContext, *, run_id: str = "") -> TableRun:
-    """Send `table`'s replayable quarantined rows through the current rules and writer once."""
-    from pyspark.sql import functions as F
-
-    from medallion.layers.silver import ensure_table, process_batch
-
+    `alerts` are checked against the replay's metrics, as after a build.
+    """
     run = TableRun(layer="silver", table=table.table)
     run_id = run_id or new_run_id()
     target = replace(ensure_table(spark, table, ctx), scope="requeue", run_id=run_id)
@@ -55,16 +63,17 @@ def requeue(spark: SparkSession, table: SilverTable, ctx: RunContext, *, run_id:
         if replay_id is None:
             run.status, run.details["reason"] = "skipped", "nothing in quarantine to replay"
             return run
-        marked = spark.read.table(quarantine).filter(F.col(REQUEUE_COLUMN) == replay_id)
-        bronze = marked.select(f"{SOURCE_ROW}.*", "_source_file", "_ingested_at")
-        quality = prepare(spark, table, run_id, resolve_table=lambda name: ctx.table("silver", name))
+        marked = spark.read.table(quarantine).filter(F.col(REQUEUE_ID) == replay_id)
+        bronze = marked.select(f"{SOURCE_ROW}.*", SOURCE_FILE, INGESTED_AT)
+        quality = quality_run(spark, table, target, run_id, bronze)
         counts = process_batch(spark, bronze, replay_id, table, target, quality)
-        spark.sql(f"DELETE FROM {quarantine} WHERE {REQUEUE_COLUMN} = {replay_id}")
+        spark.sql(f"DELETE FROM {quarantine} WHERE {REQUEUE_ID} = {replay_id}")
     run.rows_read = counts.pop("read", 0)
     run.rows_written = counts.pop("written", 0)
     run.details = {k: v for k, v in counts.items() if v} | {"replay_id": replay_id}
     record_operation(spark, ctx, run, run_id, kind="requeue")
     record_metrics(spark, ctx, quality)
+    check_alerts(spark, ctx, quality, alerts)
     log.info(
         "requeue %s: %d rows replayed, %d reached silver, %d quarantined again",
         table.table, run.rows_read, run.rows_written, run.details.get("quarantined", 0),
@@ -74,12 +83,10 @@ def requeue(spark: SparkSession, table: SilverTable, ctx: RunContext, *, run_id:
 
 def _mark(spark: SparkSession, quarantine: str) -> int | None:
     """The replay id of the rows to replay now: an unfinished replay's, or a new one."""
-    from pyspark.sql import functions as F
-
-    if REQUEUE_COLUMN not in spark.read.table(quarantine).columns:
-        spark.sql(f"ALTER TABLE {quarantine} ADD COLUMNS ({REQUEUE_COLUMN} BIGINT)")
+    if REQUEUE_ID not in spark.read.table(quarantine).columns:
+        spark.sql(f"ALTER TABLE {quarantine} ADD COLUMNS ({REQUEUE_ID} BIGINT)")
     rows = spark.read.table(quarantine)
-    unfinished = rows.filter(F.col(REQUEUE_COLUMN).isNotNull()).agg(F.min(REQUEUE_COLUMN)).first()[0]
+    unfinished = rows.filter(F.col(REQUEUE_ID).isNotNull()).agg(F.min(REQUEUE_ID)).first()[0]
     if unfinished is not None:
         log.warning("%s: finishing replay %d that an earlier requeue left unfinished", quarantine, unfinished)
         return int(unfinished)
@@ -87,7 +94,7 @@ def _mark(spark: SparkSession, quarantine: str) -> int | None:
         return None
     replay_id = current_version(spark, quarantine) + 1
     spark.sql(
-        f"UPDATE {quarantine} SET {REQUEUE_COLUMN} = {replay_id} "
-        f"WHERE {REQUEUE_COLUMN} IS NULL AND {SOURCE_ROW} IS NOT NULL"
+        f"UPDATE {quarantine} SET {REQUEUE_ID} = {replay_id} "
+        f"WHERE {REQUEUE_ID} IS NULL AND {SOURCE_ROW} IS NOT NULL"
     )
     return replay_id

@@ -1,15 +1,15 @@
-"""The plan step: what the job will build, published as task values for the for-each tasks."""
+"""The job's plan task: which tables the job builds, in which order, published as task values for
+the for-each tasks; and the schemas they need."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+
+from pyspark.sql import SparkSession
 
 from medallion.context import RunContext
-from medallion.specs.model import LAYERS, SilverTable, Specs
-
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+from medallion.errors import ParameterError
+from medallion.specs.model import LAYERS, SilverSpec, Specs
 
 __all__ = ["ensure_schemas", "select_tables", "silver_build_order", "table_lists"]
 
@@ -28,13 +28,13 @@ def table_lists(specs: Specs) -> dict[str, list[str]]:
     }
 
 
-def silver_build_order(tables: tuple[SilverTable, ...]) -> list[SilverTable]:
+def silver_build_order(tables: tuple[SilverSpec, ...]) -> list[SilverSpec]:
     """Spec order, except that a table referenced by another's rules (`ref_table`) comes first."""
     by_name = {t.table.lower(): t for t in tables}
-    ordered: list[SilverTable] = []
+    ordered: list[SilverSpec] = []
     visiting: set[str] = set()
 
-    def visit(table: SilverTable) -> None:
+    def visit(table: SilverSpec) -> None:
         name = table.table.lower()
         if table in ordered or name in visiting:
             return  # placed already, or a reference cycle: keep spec order
@@ -60,8 +60,6 @@ def ensure_schemas(spark: SparkSession, ctx: RunContext) -> None:
 
 def select_tables(items: tuple, wanted: str, widget: str = "table") -> list:
     """The spec objects named in `wanted` (comma separated); empty means all of them."""
-    from medallion.errors import ParameterError
-
     names = [n.strip() for n in wanted.replace(";", ",").split(",") if n.strip()]
     if not names:
         return list(items)

@@ -1,47 +1,54 @@
-"""Parsers for the data-quality specs in `specs/data_quality/`.
+"""Spec kind "data_quality": the rules and alert thresholds in `specs/data_quality/`.
 
-- `dq_rules.csv`: one DQX check per row (table, rule, check function, column, JSON arguments,
-  criticality, on_error, filter, for_each_column).
+- `dq_rules.csv`: one DQX check per row (table, rule, check function, column, plain `allowed` /
+  `min` / `max` values, JSON arguments, criticality, on_error, filter, for_each_column).
 - `<table>.yml` / `<table>.yaml`: DQX's own YAML check list for one silver table, for checks a
   CSV row cannot express well. Each item keeps its line number for error messages.
 - `dq_alerting.csv`: thresholds on a run's rule metrics, and whether a breach fails or notifies.
 
-Rows become `QualityRule` / `QualityAlert`; `validate_quality` checks them against the tables and
-runs DQX's own check validation.
+Rows become `QualityRule` / `QualityAlert`; `data_quality_checks` checks them against the tables,
+turns the plain values into DQX arguments and runs DQX's own check validation.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
+
+import yaml
 
 from medallion.errors import SpecProblem
+from medallion.specs.cells import IDENTIFIER, IDENTIFIER_FIX, choice, name_list, number
 from medallion.specs.csv_rows import Row
-from medallion.specs.draft import (
-    ALERTS_FILE,
-    IDENTIFIER,
-    IDENTIFIER_FIX,
-    QUALITY_FOLDER,
-    RULES_FILE,
-    Draft,
-    SpecFile,
-    name_list,
-)
-from medallion.specs.model import (
-    QUALITY_ACTIONS,
-    QUALITY_CRITICALITIES,
-    QUALITY_ON_ERROR,
-    QualityAlert,
-    QualityRule,
-)
+from medallion.specs.kinds.data_quality_checks import check_quality
+from medallion.specs.model import QualityAlert, QualityRule
+from medallion.specs.registry import Draft, SpecFile, SpecKind
 from medallion.specs.sql_text import expression_problems
 
-__all__ = ["QUALITY_FILES", "parse_check_files"]
+__all__ = [
+    "ACTIONS",
+    "ALERTS_FILE",
+    "CRITICALITIES",
+    "DATA_QUALITY",
+    "ON_ERROR",
+    "QUALITY_FOLDER",
+    "RULES_FILE",
+]
 
 log = logging.getLogger(__name__)
 
+QUALITY_FOLDER = "data_quality"
+RULES_FILE = f"{QUALITY_FOLDER}/dq_rules.csv"
+ALERTS_FILE = f"{QUALITY_FOLDER}/dq_alerting.csv"
+CRITICALITIES = ("error", "warn")  # DQX's words: error keeps the row out, warn lets it pass
+ON_ERROR = ("quarantine", "fail")  # what an `error` rule does with failing rows
+ACTIONS = ("fail", "notify")  # what a breached alert threshold does
+PLAIN_VALUE_HEADERS = ("allowed", "min", "max")  # spreadsheet values, turned into DQX arguments
+
 RULE_HEADERS = (
     "column",
+    *PLAIN_VALUE_HEADERS,
     "arguments",
     "criticality",
     "on_error",
@@ -52,21 +59,16 @@ RULE_HEADERS = (
 
 
 def _parse_rule(row: Row, draft: Draft) -> None:
-    criticality = (row.get("criticality") or "error").lower()
-    if criticality not in QUALITY_CRITICALITIES:
-        draft.problems.append(
-            row.problem(
-                "criticality",
-                f"unknown criticality {row.get('criticality')!r}",
-                "use error (the row is kept out of silver) or warn (the row passes with a warning)",
-            )
-        )
-    on_error = (row.get("on_error") or "quarantine").lower()
-    if on_error not in QUALITY_ON_ERROR:
-        draft.problems.append(
-            row.problem("on_error", f"unknown on_error {row.get('on_error')!r}", "use quarantine or fail")
-        )
-    elif row.get("on_error") and criticality == "warn":
+    criticality = choice(
+        row,
+        "criticality",
+        CRITICALITIES,
+        draft,
+        default="error",
+        fix="use error (the row is kept out of silver) or warn (the row passes with a warning)",
+    )
+    on_error = choice(row, "on_error", ON_ERROR, draft, default="quarantine", fix="use quarantine or fail")
+    if on_error in ON_ERROR and row.get("on_error") and criticality == "warn":
         draft.problems.append(
             row.problem(
                 "on_error",
@@ -95,21 +97,23 @@ def _parse_rule(row: Row, draft: Draft) -> None:
         arguments["column"] = list(columns) if len(columns) > 1 else row.get("column")
     if row.get("for_each_column"):
         check["for_each_column"] = list(name_list(row, "for_each_column", draft))
-    known = criticality if criticality in QUALITY_CRITICALITIES else "error"  # reported above
+    known = criticality if criticality in CRITICALITIES else "error"  # reported above
     metadata: dict = {"name": row.get("rule"), "criticality": known, "check": check}
     if row.get("filter"):
         metadata["filter"] = row.get("filter")
         for message, fix in expression_problems(row.get("filter")):
             draft.problems.append(row.problem("filter", message, fix))
-    draft.rules.append(
+    draft.add(
+        "rules",
         QualityRule(
             table=row.get("table"),
             name=row.get("rule"),
             check=metadata,
-            on_error=on_error if known == "error" and on_error in QUALITY_ON_ERROR else "quarantine",
+            on_error=on_error if known == "error" and on_error in ON_ERROR else "quarantine",
             file=row.file,
             row=row.number,
-        )
+            plain_values={h: row.get(h) for h in PLAIN_VALUE_HEADERS if row.get(h)},
+        ),
     )
 
 
@@ -149,8 +153,8 @@ def _parse_alert(row: Row, draft: Draft) -> None:
     rule = row.get("rule") or "*"
     if rule != "*" and not IDENTIFIER.match(rule):
         draft.problems.append(row.problem("rule", f"{rule!r} is not a valid name", f"{IDENTIFIER_FIX}, or *"))
-    rate = _number(row, "min_pass_rate", draft, low=0.0, high=1.0)
-    failed = _number(row, "max_failed_rows", draft, low=0, integer=True)
+    rate = number(row, "min_pass_rate", draft, low=0.0, high=1.0)
+    failed = number(row, "max_failed_rows", draft, low=0, integer=True)
     if rate is None and failed is None and not row.get("min_pass_rate") and not row.get("max_failed_rows"):
         draft.problems.append(
             row.problem(
@@ -159,14 +163,9 @@ def _parse_alert(row: Row, draft: Draft) -> None:
                 "fill min_pass_rate (e.g. 0.99) or max_failed_rows (e.g. 0)",
             )
         )
-    action = (row.get("action") or "fail").lower()
-    if action not in QUALITY_ACTIONS:
-        draft.problems.append(
-            row.problem(
-                "action", f"unknown action {row.get('action')!r}", f"use one of: {', '.join(QUALITY_ACTIONS)}"
-            )
-        )
-    draft.alerts.append(
+    action = choice(row, "action", ACTIONS, draft, default="fail", fix=f"use one of: {', '.join(ACTIONS)}")
+    draft.add(
+        "alerts",
         QualityAlert(
             table=table,
             rule=rule,
@@ -174,41 +173,13 @@ def _parse_alert(row: Row, draft: Draft) -> None:
             max_failed_rows=int(failed) if failed is not None else None,
             action=action,
             description=row.get("description"),
+            file=row.file,
             row=row.number,
-        )
+        ),
     )
 
 
-def _number(
-    row: Row, column: str, draft: Draft, *, low: float, high: float | None = None, integer: bool = False
-) -> float | None:
-    text = row.get(column).strip()
-    if not text:
-        return None
-    percent = text.endswith("%")
-    try:
-        value = float(text.rstrip("%")) / (100 if percent else 1)
-    except ValueError:
-        value = None
-    bad = (
-        value is None
-        or value < low
-        or (high is not None and value > high)
-        or (integer and (percent or value != int(value)))
-    )
-    if bad:
-        span = f"between {low} and {high}" if high is not None else f"{low} or more"
-        kind = "a whole number" if integer else "a number"
-        draft.problems.append(
-            row.problem(
-                column, f"{text!r} is not {kind} {span}", "e.g. 0.99 or 99%" if not integer else "e.g. 0"
-            )
-        )
-        return None
-    return value
-
-
-def parse_check_files(draft: Draft) -> None:
+def read_check_files(draft: Draft) -> None:
     """DQX YAML check files, `data_quality/<table>.yml`: every item becomes a rule of `<table>`."""
     folder = draft.specs_dir / QUALITY_FOLDER
     if not folder.is_dir():
@@ -223,7 +194,7 @@ def parse_check_files(draft: Draft) -> None:
             on_error = (
                 str(metadata.get("on_error", "quarantine")).lower() if isinstance(metadata, dict) else ""
             )
-            if on_error not in QUALITY_ON_ERROR:
+            if on_error not in ON_ERROR:
                 draft.problems.append(
                     SpecProblem(
                         display,
@@ -234,15 +205,16 @@ def parse_check_files(draft: Draft) -> None:
                     )
                 )
             name = str(item.get("name") or "")
-            draft.rules.append(
-                QualityRule(table=path.stem, name=name, check=item, on_error=on_error, file=display, row=line)
+            draft.add(
+                "rules",
+                QualityRule(
+                    table=path.stem, name=name, check=item, on_error=on_error, file=display, row=line
+                ),
             )
 
 
-def _yaml_items(path, display: str) -> list[tuple[int, dict, SpecProblem | None]]:
+def _yaml_items(path: Path, display: str) -> list[tuple[int, dict, SpecProblem | None]]:
     """(line, check dict, problem) per list item; a problem alone when the file is unusable."""
-    import yaml
-
     try:
         text = path.read_text(encoding="utf-8-sig")
         root = yaml.compose(text)
@@ -297,23 +269,32 @@ def _yaml_items(path, display: str) -> list[tuple[int, dict, SpecProblem | None]
     return items
 
 
-QUALITY_FILES: tuple[SpecFile, ...] = (
-    SpecFile(
-        RULES_FILE,
-        required=("table", "rule", "check"),
-        optional=RULE_HEADERS,
-        unique=("table", "rule"),
-        identifiers=("table", "rule"),
-        parse=_parse_rule,
-        may_be_missing=True,
+DATA_QUALITY = SpecKind(
+    name="data_quality",
+    description="DQX rules per silver table (CSV rows or DQX YAML) and alert thresholds",
+    files=(
+        SpecFile(
+            RULES_FILE,
+            required=("table", "rule", "check"),
+            optional=RULE_HEADERS,
+            unique=("table", "rule"),
+            identifiers=("table", "rule"),
+            parse=_parse_rule,
+            produces="rules",
+            may_be_missing=True,
+        ),
+        SpecFile(
+            ALERTS_FILE,
+            required=("table",),
+            optional=("rule", "min_pass_rate", "max_failed_rows", "action", "description"),
+            unique=(),
+            identifiers=(),
+            parse=_parse_alert,
+            produces="alerts",
+            may_be_missing=True,
+        ),
     ),
-    SpecFile(
-        ALERTS_FILE,
-        required=("table",),
-        optional=("rule", "min_pass_rate", "max_failed_rows", "action", "description"),
-        unique=(),
-        identifiers=(),
-        parse=_parse_alert,
-        may_be_missing=True,
-    ),
+    read=read_check_files,
+    check=check_quality,
+    after=("tables", "history"),
 )

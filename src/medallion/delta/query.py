@@ -7,7 +7,7 @@ import io
 import json
 from typing import TYPE_CHECKING
 
-from medallion.layers.delta_io import last_commit
+from medallion.delta.tables import last_commit
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

@@ -12,25 +12,23 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from medallion.layers.delta_io import creating
-from medallion.layers.silver_tables import SilverTarget
-from medallion.layers.transforms import DELETE_FLAG
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+from medallion.delta.silver_tables import SilverTarget
+from medallion.delta.tables import creating
+from medallion.names import BATCH_ID, DQX_ERRORS, IS_DELETE, QUARANTINED_AT, RUN_ID, WARNED_AT
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-__all__ = ["REASON_COLUMN", "RUN_ID_COLUMN", "rule_reason", "write_quarantine", "write_warnings"]
+__all__ = ["rule_reason", "write_quarantine", "write_warnings"]
 
 log = logging.getLogger(__name__)
 
-REASON_COLUMN = "_quarantine_reason"
-RUN_ID_COLUMN = "_run_id"
 
-
-def rule_reason(errors_column: str = "_errors"):
+def rule_reason(errors_column: str = DQX_ERRORS) -> Column:
     """The quarantine reason of rows failing rules: `rules: a, b` (the failed rules' names)."""
-    from pyspark.sql import functions as F
-
     names = F.array_distinct(F.transform(F.col(errors_column), lambda e: e["name"]))
     return F.concat(F.lit("rules: "), F.array_join(names, ", "))
 
@@ -42,12 +40,12 @@ def write_quarantine(
 
     `count`, when the caller knows it, saves counting the rows again.
     """
-    return _append(rows, target, target.quarantine, batch_id, part, count, "_quarantined_at")
+    return _append(rows, target, target.quarantine, batch_id, part, count, QUARANTINED_AT)
 
 
 def write_warnings(rows: DataFrame, target: SilverTarget, batch_id: int, count: int | None = None) -> int:
     """Append rows that passed with warnings (with `_warnings`) to `<table>_dq_warnings`."""
-    return _append(rows, target, target.warnings, batch_id, "warnings", count, "_warned_at")
+    return _append(rows, target, target.warnings, batch_id, "warnings", count, WARNED_AT)
 
 
 def _append(
@@ -59,15 +57,13 @@ def _append(
     count: int | None,
     stamp: str,
 ) -> int:
-    from pyspark.sql import functions as F
-
     count = rows.count() if count is None else count
     if not count:
         return 0
     out = (
-        rows.drop(DELETE_FLAG)
-        .withColumn("_batch_id", F.lit(batch_id))
-        .withColumn(RUN_ID_COLUMN, F.lit(target.run_id))
+        rows.drop(IS_DELETE)
+        .withColumn(BATCH_ID, F.lit(batch_id))
+        .withColumn(RUN_ID, F.lit(target.run_id))
         .withColumn(stamp, F.current_timestamp())
     )
     writer = (

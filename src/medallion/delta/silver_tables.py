@@ -13,19 +13,23 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pyspark.sql.types import BooleanType, StructField, StructType
+
+from medallion.delta.tables import creating, table_exists
 from medallion.errors import SpecDriftError
-from medallion.layers.delta_io import creating, table_exists
-from medallion.layers.transforms import DELETE_FLAG
-from medallion.specs.model import SilverTable
+from medallion.names import (
+    CHANGES_SUFFIX,
+    IS_DELETE,
+    QUARANTINE_SUFFIX,
+    TABLE_PROPERTY_PREFIX,
+    WARNINGS_SUFFIX,
+)
+from medallion.specs.model import SilverSpec
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
-    from pyspark.sql.types import StructType
 
 __all__ = [
-    "CHANGES_SUFFIX",
-    "QUARANTINE_SUFFIX",
-    "WARNINGS_SUFFIX",
     "SilverTarget",
     "ensure_tables",
     "reset",
@@ -34,11 +38,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-QUARANTINE_SUFFIX = "_quarantine"
-CHANGES_SUFFIX = "_changes"
-WARNINGS_SUFFIX = "_dq_warnings"
-_PROPERTY_PREFIX = "medallion."
 
 
 @dataclass(frozen=True)
@@ -56,6 +55,10 @@ class SilverTarget:
 
     def sibling(self, suffix: str) -> str:
         return self.name[:-1] + suffix + "`"
+
+    def neighbour(self, table: str) -> str:
+        """The full name of another table in the same schema (a rule's reference table)."""
+        return f"{self.name.rsplit('.', 1)[0]}.`{table}`"
 
     @property
     def quarantine(self) -> str:
@@ -75,7 +78,7 @@ class SilverTarget:
         return f"medallion:{self.table_id}:{scope}{table}"
 
 
-def shape_of(table: SilverTable) -> dict[str, str]:
+def shape_of(table: SilverSpec) -> dict[str, str]:
     """What the stored rows depend on; changing any of it needs a rebuild."""
     shape = {
         "load_pattern": table.load_pattern,
@@ -88,11 +91,9 @@ def shape_of(table: SilverTable) -> dict[str, str]:
     return shape
 
 
-def target_schema(table: SilverTable, conformed: StructType) -> StructType:
+def target_schema(table: SilverSpec, conformed: StructType) -> StructType:
     """The silver table's schema from the conformed rows' schema (plus validity columns for SCD2)."""
-    from pyspark.sql.types import BooleanType, StructField, StructType
-
-    fields = [f for f in conformed.fields if f.name != DELETE_FLAG]
+    fields = [f for f in conformed.fields if f.name != IS_DELETE]
     if table.scd is not None and table.scd.scd_type == 2:
         seq_type = conformed[table.sequence_by[0]].dataType
         scd = table.scd
@@ -104,9 +105,7 @@ def target_schema(table: SilverTable, conformed: StructType) -> StructType:
     return StructType(fields)
 
 
-def ensure_tables(
-    spark: SparkSession, table: SilverTable, target: str, conformed: StructType
-) -> SilverTarget:
+def ensure_tables(spark: SparkSession, table: SilverSpec, target: str, conformed: StructType) -> SilverTarget:
     """Create the silver table (and change log) if missing; refuse a spec whose shape drifted."""
     shape = shape_of(table)
     if table_exists(spark, target):
@@ -116,12 +115,10 @@ def ensure_tables(
     silver = SilverTarget(target, _table_id(spark, target))
     if table.scd is not None and not table_exists(spark, silver.changes):
         # The change log keeps every accepted event, deletes included (tombstones).
-        from pyspark.sql.types import BooleanType, StructType
-
         log_schema = (
             conformed
-            if DELETE_FLAG in conformed.fieldNames()
-            else StructType([*conformed.fields]).add(DELETE_FLAG, BooleanType())
+            if IS_DELETE in conformed.fieldNames()
+            else StructType([*conformed.fields]).add(IS_DELETE, BooleanType())
         )
         _create(
             spark, silver.changes, log_schema, table, shape, comment=f"Accepted change events of {target}"
@@ -129,7 +126,7 @@ def ensure_tables(
     return silver
 
 
-def reset(spark: SparkSession, table: SilverTable, target: str) -> None:
+def reset(spark: SparkSession, table: SilverSpec, target: str) -> None:
     """Drop the silver table and its side tables, so the next build starts again from bronze."""
     silver = SilverTarget(target)
     for name in (target, silver.changes, silver.quarantine, silver.warnings):
@@ -141,7 +138,7 @@ def _create(
     spark: SparkSession,
     name: str,
     schema: StructType,
-    table: SilverTable,
+    table: SilverSpec,
     shape: dict[str, str],
     comment: str = "",
 ) -> None:
@@ -153,20 +150,20 @@ def _create(
     if comment:
         sql += " COMMENT " + _sql_string(comment)
     properties = ", ".join(
-        f"{_sql_string(_PROPERTY_PREFIX + k)} = {_sql_string(v)}" for k, v in shape.items()
+        f"{_sql_string(TABLE_PROPERTY_PREFIX + k)} = {_sql_string(v)}" for k, v in shape.items()
     )
     creating(lambda: spark.sql(f"{sql} TBLPROPERTIES ({properties})"))
 
 
-def _check_shape(spark: SparkSession, table: SilverTable, target: str, shape: dict[str, str]) -> None:
+def _check_shape(spark: SparkSession, table: SilverSpec, target: str, shape: dict[str, str]) -> None:
     stored = {
-        row["key"][len(_PROPERTY_PREFIX) :]: row["value"]
+        row["key"][len(TABLE_PROPERTY_PREFIX) :]: row["value"]
         for row in spark.sql(f"SHOW TBLPROPERTIES {target}").collect()
-        if row["key"].startswith(_PROPERTY_PREFIX)
+        if row["key"].startswith(TABLE_PROPERTY_PREFIX)
     }
     if not stored:  # built before shapes were recorded: adopt the spec's shape
         properties = ", ".join(
-            f"{_sql_string(_PROPERTY_PREFIX + k)} = {_sql_string(v)}" for k, v in shape.items()
+            f"{_sql_string(TABLE_PROPERTY_PREFIX + k)} = {_sql_string(v)}" for k, v in shape.items()
         )
         spark.sql(f"ALTER TABLE {target} SET TBLPROPERTIES ({properties})")
         return

@@ -8,7 +8,7 @@ import pytest
 
 from medallion.bundle import load_bundle
 from medallion.errors import BundleConfigError, JobRunError, ParameterError
-from medallion.runtime.jobplan import RefContext, plan_job, plan_tasks, render, task_value_refs
+from medallion.runtime.task_graph import RefContext, plan_job, plan_tasks, render, task_value_refs
 
 PROJECT = Path(__file__).resolve().parents[3]
 

@@ -1,4 +1,5 @@
-"""Small Delta Lake helpers on top of `delta.tables.DeltaTable` (history, versions, existence)."""
+"""Small Delta Lake helpers on top of `delta.tables.DeltaTable`: existence, history, versions, and
+recovery from a table create that a killed run left half done."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import shutil
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlparse
+
+from delta.tables import DeltaTable
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -25,8 +28,6 @@ def table_exists(spark: SparkSession, name: str) -> bool:
 
 def last_commit(spark: SparkSession, name: str) -> dict[str, Any] | None:
     """The newest entry of the table's Delta history, or None if the table does not exist."""
-    from delta.tables import DeltaTable
-
     if not table_exists(spark, name):
         return None
     try:

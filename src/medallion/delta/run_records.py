@@ -1,0 +1,102 @@
+"""What a layer reports about one table in one run, and the run records kept as Delta tables.
+
+`TableRun` is returned by every layer function and handed to the job as the notebook's exit value.
+`silver_operations` keeps one row per silver table per run (or replay): counts, duration, status.
+Records are appends only, so tasks of one job writing at once never conflict, and history is kept
+for trends. Data quality adds its own records (`medallion.quality.records`) through `append_records`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from medallion.context import RunContext
+from medallion.delta.tables import creating
+from medallion.names import OPERATIONS_TABLE
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+__all__ = ["TableRun", "append_records", "exit_value", "new_run_id", "now", "record_operation", "timed"]
+
+log = logging.getLogger(__name__)
+
+_OPERATIONS_SCHEMA = (
+    "run_id string, table string, kind string, status string, rows_read long, rows_written long, "
+    "rows_quarantined long, rows_duplicates long, rows_warned long, seconds double, message string, "
+    "recorded_at timestamp"
+)
+
+
+@dataclass
+class TableRun:
+    """Counts for one table in one run. `status` is ok, skipped (nothing new) or failed."""
+
+    layer: str
+    table: str
+    rows_read: int = 0
+    rows_written: int = 0
+    seconds: float = 0.0
+    status: str = "ok"
+    details: dict[str, int | str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+@contextmanager
+def timed(run: TableRun) -> Iterator[TableRun]:
+    """Fill `run.seconds` with the wall time of the block."""
+    start = time.perf_counter()
+    try:
+        yield run
+    finally:
+        run.seconds = time.perf_counter() - start
+
+
+def exit_value(runs: list[TableRun]) -> str:
+    """The JSON a notebook passes to `dbutils.notebook.exit`; the job runner collects `tables`."""
+    return json.dumps({"tables": [r.as_dict() for r in runs]})
+
+
+def new_run_id() -> str:
+    """A run id for a run started outside a job (a notebook run by hand, the CLI)."""
+    return f"manual-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def record_operation(
+    spark: SparkSession, ctx: RunContext, run: TableRun, run_id: str, kind: str = "build", message: str = ""
+) -> None:
+    """One `silver_operations` row for a build or replay of one table."""
+    details = run.details
+    row = (
+        run_id, run.table, kind, run.status, run.rows_read, run.rows_written,
+        int(details.get("quarantined", 0)), int(details.get("duplicates", 0)), int(details.get("warned", 0)),
+        round(run.seconds, 3), message[:2000], now(),
+    )  # fmt: skip
+    append_records(spark, ctx, OPERATIONS_TABLE, _OPERATIONS_SCHEMA, [row])
+
+
+def now() -> datetime:
+    """The time stamped on records (UTC, without a zone: Spark's TIMESTAMP in a UTC session)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def append_records(spark: SparkSession, ctx: RunContext, name: str, schema: str, rows: list[tuple]) -> None:
+    """Append `rows` (DDL `schema`) to the record table `name` in the silver schema."""
+    if not rows:
+        return
+    table = ctx.table("silver", name)
+    frame = spark.createDataFrame(rows, schema)
+    creating(lambda: frame.write.format("delta").mode("append").saveAsTable(table))
+    log.info("%d row(s) recorded in %s", len(rows), table)

@@ -1,0 +1,70 @@
+"""Every name the runtime adds to the lakehouse, in one place.
+
+Technical columns start with `_` so they never clash with spec'd columns (`columns.csv` names may not
+start with it). Spec parsing, Delta plumbing, data quality and the layers all import from here, so a
+rename is one edit.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ALERTS_TABLE",
+    "BATCH_ID",
+    "CHANGES_SUFFIX",
+    "DQX_ERRORS",
+    "DQX_WARNINGS",
+    "INGESTED_AT",
+    "IS_DELETE",
+    "LINEAGE_COLUMNS",
+    "METRICS_TABLE",
+    "OPERATIONS_TABLE",
+    "QUARANTINED_AT",
+    "QUARANTINE_REASON",
+    "QUARANTINE_SUFFIX",
+    "REQUEUE_ID",
+    "RESCUED_DATA",
+    "RUN_ID",
+    "SNAPSHOT_PROPERTY",
+    "SOURCE_FILE",
+    "SOURCE_ROW",
+    "TABLE_PROPERTY_PREFIX",
+    "TECHNICAL_PREFIX",
+    "WARNED_AT",
+    "WARNINGS_SUFFIX",
+]
+
+TECHNICAL_PREFIX = "_"  # spec expressions may read any column with this prefix
+
+# Bronze: where and when a row arrived, and what of it did not fit the declared schema.
+SOURCE_FILE = "_source_file"
+INGESTED_AT = "_ingested_at"
+RESCUED_DATA = "_rescued_data"
+LINEAGE_COLUMNS = (SOURCE_FILE, INGESTED_AT)  # carried from bronze into silver and its side tables
+
+# Silver: the delete flag of `delete_when`, and the bronze row as read (kept until the rules ran).
+IS_DELETE = "_is_delete"
+SOURCE_ROW = "_source_row"
+
+# Data quality: DQX's result columns and what the quarantine and warnings tables add.
+DQX_ERRORS = "_errors"
+DQX_WARNINGS = "_warnings"
+QUARANTINE_REASON = "_quarantine_reason"
+RUN_ID = "_run_id"
+BATCH_ID = "_batch_id"
+QUARANTINED_AT = "_quarantined_at"
+WARNED_AT = "_warned_at"
+REQUEUE_ID = "_requeue_id"  # marks quarantined rows a replay has taken
+
+# Side tables of a silver table `<name>`: `<name>_quarantine`, `<name>_changes`, `<name>_dq_warnings`.
+QUARANTINE_SUFFIX = "_quarantine"
+CHANGES_SUFFIX = "_changes"
+WARNINGS_SUFFIX = "_dq_warnings"
+
+# Run records, in the silver schema.
+OPERATIONS_TABLE = "silver_operations"
+METRICS_TABLE = "dq_metrics"
+ALERTS_TABLE = "dq_alerts"
+
+# Delta table properties the framework sets.
+TABLE_PROPERTY_PREFIX = "medallion."
+SNAPSHOT_PROPERTY = f"{TABLE_PROPERTY_PREFIX}snapshot.latest_sequence"

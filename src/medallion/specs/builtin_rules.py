@@ -1,0 +1,61 @@
+"""The data-quality rules every silver table gets without a spec row, named after what failed.
+
+- `<column>_is_null`: keys, sequence columns and columns declared `nullable=false` are filled;
+- `<column>_not_<type>`: a typed column converts from its bronze text (a value that does not turn
+  into NULL silently);
+- `malformed_record`: the bronze reader rescued nothing (`_rescued_data` is empty).
+
+They are plain DQX metadata, so `medallion validate` checks spec'd rule names against them and the
+silver build runs them with the spec'd rules in one DQX pass.
+"""
+
+from __future__ import annotations
+
+import re
+
+from medallion.names import RESCUED_DATA, SOURCE_ROW
+from medallion.specs.model import BronzeSpec, QualityRule, SilverSpec
+
+__all__ = ["BUILTIN_FILE", "builtin_rules"]
+
+BUILTIN_FILE = "(built in)"  # what `QualityRule.file` says for these
+
+
+def builtin_rules(table: SilverSpec, source: BronzeSpec | None) -> tuple[QualityRule, ...]:
+    """The rules the framework adds to `table` (`source`: its bronze table, None when unknown)."""
+    rules: list[QualityRule] = []
+    required = [*table.keys, *table.sequence_by]
+    required += [c.name for c in table.columns if not c.nullable and c.name not in required]
+    for column in required:
+        rules.append(_builtin(table, f"{column}_is_null", "is_not_null", {"column": column}))
+    bronze = {c.name.lower() for c in source.columns} if source else set()
+    for column in table.columns:
+        if column.expression or column.data_type.lower() == "string" or column.name.lower() not in bronze:
+            continue
+        kind = re.split(r"[(<]", column.data_type.lower(), maxsplit=1)[0].strip()
+        raw = f"`{SOURCE_ROW}`.`{column.name}`"
+        expression = f"{raw} IS NULL OR trim(CAST({raw} AS STRING)) = '' OR `{column.name}` IS NOT NULL"
+        arguments = {
+            "expression": expression,
+            "msg": f"{column.name} is not a valid {column.data_type} in the source row",
+            "columns": [column.name],
+        }
+        rules.append(_builtin(table, f"{column.name}_not_{kind}", "sql_expression", arguments))
+    if source is None:
+        return tuple(rules)
+    arguments = {
+        "expression": f"`{SOURCE_ROW}`.`{RESCUED_DATA}` IS NULL",
+        "msg": f"the source record is malformed or has unexpected fields (see {SOURCE_ROW}.{RESCUED_DATA})",
+    }
+    rules.append(_builtin(table, "malformed_record", "sql_expression", arguments))
+    return tuple(rules)
+
+
+def _builtin(table: SilverSpec, name: str, function: str, arguments: dict) -> QualityRule:
+    check = {
+        "name": name,
+        "criticality": "error",
+        "check": {"function": function, "arguments": arguments},
+        "user_metadata": {"builtin": "true"},
+    }
+    return QualityRule(table=table.table, name=name, check=check, file=BUILTIN_FILE)

@@ -1,0 +1,18 @@
+"""The registered spec kinds, in the order their files are read.
+
+To add a kind: write its module here (files, parsers, typed objects, `check`), then register its
+`SpecKind` below. The loader, `Specs` and `medallion validate` pick it up from the registry.
+"""
+
+from __future__ import annotations
+
+from medallion.specs.kinds.data_quality import DATA_QUALITY
+from medallion.specs.kinds.gold import GOLD
+from medallion.specs.kinds.history import HISTORY
+from medallion.specs.kinds.tables import TABLES
+from medallion.specs.registry import register_kind
+
+__all__ = ["DATA_QUALITY", "GOLD", "HISTORY", "TABLES"]
+
+for _kind in (TABLES, HISTORY, GOLD, DATA_QUALITY):
+    register_kind(_kind)
