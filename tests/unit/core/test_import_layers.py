@@ -140,7 +140,11 @@ def test_a_function_local_import_says_why():
     [
         ("medallion/specs/bad.py", "from medallion.layers.silver import build\n", True),
         ("medallion/delta/bad.py", "def f():\n    from medallion.quality import checks  # lazy\n", True),
-        ("medallion/specs/bad.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import medallion.cli\n", True),
+        (
+            "medallion/specs/bad.py",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import medallion.cli\n",
+            True,
+        ),
         ("medallion/layers/fine.py", "from medallion.quality.checks import QualityRun\n", False),
     ],
 )

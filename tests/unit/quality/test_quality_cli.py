@@ -29,7 +29,9 @@ def test_requeue_replays_the_named_table_and_reports_what_moved(no_spark, monkey
 
     def fake_requeue(spark, table, ctx, *, alerts):
         calls.append((spark, table.table, ctx))
-        assert alerts and all(a.file.endswith("dq_alerting.csv") for a in alerts)  # thresholds apply to replays
+        assert alerts and all(
+            a.file.endswith("dq_alerting.csv") for a in alerts
+        )  # thresholds apply to replays
         return TableRun("silver", table.table, rows_read=5, rows_written=3, details={"quarantined": 2})
 
     monkeypatch.setattr("medallion.layers.requeue.requeue", fake_requeue)
