@@ -12,7 +12,7 @@ SEED ?= 42
 KEYS ?= 1000000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint format bench validate lock clean
+.PHONY: help venv demo test test-unit lint format bench validate lock clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,8 +35,11 @@ demo: venv ## Generate sample data and run the whole job locally
 	@echo "  $(BIN)/medallion tables --target $(TARGET)"
 	@echo "  $(BIN)/medallion sql --target $(TARGET) \"SELECT * FROM local_gold.daily_sales ORDER BY order_date LIMIT 10\""
 
-test: venv ## Run the whole test suite (offline)
+test: venv ## Run the whole test suite, offline (what CI runs)
 	$(BIN)/pytest
+
+test-unit: venv ## Run every test that needs no JVM (under a minute)
+	$(BIN)/pytest -m "not spark"
 
 lint: venv ## ruff check + format check
 	$(BIN)/ruff check .

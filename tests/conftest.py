@@ -16,17 +16,30 @@ def project_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def spark(tmp_path_factory):
-    """local[2], UI off, few shuffle partitions, warehouse and metastore in a temp folder."""
+def spark_session(tmp_path_factory):
+    """One local Spark for the whole run (tuned for tiny data: spark_settings.py), warehouse and
+    metastore in a temp folder."""
+    from spark_settings import TEST_JAVA_OPTIONS, TEST_SPARK_CONF
+
     from medallion.runtime.session import local_spark
 
     session = local_spark(
         tmp_path_factory.mktemp("lakehouse"),
         app_name="medallion-tests",
-        conf={"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"},
+        conf=TEST_SPARK_CONF,
+        java_options=TEST_JAVA_OPTIONS,
     )
     yield session
     session.stop()
+
+
+@pytest.fixture
+def spark(request, spark_session):
+    """The session's Spark, for tests marked `spark` only: `make test-unit` runs `-m "not spark"`
+    and must never start a JVM."""
+    if request.node.get_closest_marker("spark") is None:
+        pytest.fail(f"{request.node.nodeid} uses Spark: mark it (pytestmark = pytest.mark.spark)")
+    return spark_session
 
 
 @pytest.fixture

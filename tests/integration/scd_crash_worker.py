@@ -36,6 +36,9 @@ from pathlib import Path
 
 from scd_harness import BRONZE_COLUMNS, scd_table
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the tests' Spark settings
+from spark_settings import TEST_SPARK_CONF
+
 from medallion.context import RunContext
 from medallion.delta.tables import current_version, table_exists
 from medallion.layers import silver
@@ -46,7 +49,6 @@ PREPARED_COMMITS = 6  # bronze commits written by `prepare`, one file each
 LATE_FILES = 3  # files of the one bronze commit `run` appends between its two builds
 FILES_PER_TRIGGER = 3  # Delta streaming option maxFilesPerTrigger for the silver build's bronze stream
 SEED = 20240601  # the bronze data is a pure function of it: `prepare` and `run` must agree
-CONF = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"}
 # Wall-clock time of the quarantine write, and the id of the run that wrote it (a killed run's
 # rows keep its id: the rerun's write of the same batch is skipped by Delta).
 IGNORED_COLUMNS = ("_quarantined_at", "_run_id")
@@ -248,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     from medallion.runtime.session import local_spark
 
     root = args.root.resolve()
-    spark = local_spark(root, app_name=f"scd-crash-{args.phase}", conf=CONF)
+    spark = local_spark(root, app_name=f"scd-crash-{args.phase}", conf=TEST_SPARK_CONF)
     print("READY", flush=True)
     ctx = context(root)
     if args.phase == "prepare":

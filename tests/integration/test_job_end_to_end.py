@@ -135,50 +135,20 @@ def test_demo_job_builds_every_layer_and_a_rerun_commits_nothing(spark, project_
     assert {t["status"] for t in again.tables if t["layer"] in ("silver", "gold")} == {"skipped"}
 
 
-def _append(path: Path, lines: list[str]) -> None:
-    with path.open("a") as handle:
-        handle.write("".join(line + "\n" for line in lines))
-
-
-def test_a_table_added_only_through_spec_rows_reaches_silver_and_gold(spark, project_copy, isolated_schemas):
-    specs = project_copy / "specs"
-    _append(specs / "bronze_sources.csv", ["kiosks,csv,kiosks,header=true,Kiosk master"])
-    _append(
-        specs / "columns.csv",
-        [
-            "bronze,kiosks,kiosk_id,string,,true,",
-            "bronze,kiosks,city,string,,true,",
-            "bronze,kiosks,changed_at,string,,true,",
-            "silver,dim_kiosk,kiosk_id,string,,false,",
-            "silver,dim_kiosk,city,string,upper(city),true,",
-            "silver,dim_kiosk,changed_at,timestamp,,false,",
-        ],
-    )
-    _append(specs / "incremental_load_patterns.csv", ["dim_kiosk,kiosks,merge,kiosk_id,changed_at,,,Kiosks"])
-    _append(specs / "gold_tables.csv", ["kiosks_per_city,kiosks_per_city.sql,Kiosks per city"])
-    (specs / "gold" / "kiosks_per_city.sql").write_text(
-        "SELECT city, count(*) AS kiosks FROM ${silver}.dim_kiosk GROUP BY city\n"
-    )
-    bundle = load_bundle(project_copy)
-    landing = Path(bundle.resolve_variables("dev", local=True)["landing_root"]) / "kiosks"
-    landing.mkdir(parents=True)
-    (landing / "kiosks_0001.csv").write_text(
-        "kiosk_id,city,changed_at\nK1,berlin,2024-01-01 00:00:00\nK2,paris,2024-01-01 00:00:00\n"
-        "K3,berlin,2024-01-01 00:00:00\nK2,berlin,2024-01-02 00:00:00\n"
-    )
-
-    result = run_job(spark, bundle, "dev", echo=lambda *_: None)
+def test_a_table_added_only_through_spec_rows_reaches_silver_and_gold(spark, small_job):
+    """The kiosk table (small_job.KIOSK_SPEC_ROWS) exists only as spec rows and a SQL file."""
+    result = small_job.result
     assert result.ok, result.error
 
     plan = next(t for t in result.task_runs if t.task_key == "plan")
     assert plan.status == "ok"
-    silver = spark.table(f"spark_catalog.{isolated_schemas['silver']}.dim_kiosk")
+    silver = spark.table(f"spark_catalog.{small_job.schemas['silver']}.dim_kiosk")
     assert sorted((r.kiosk_id, r.city) for r in silver.collect()) == [
         ("K1", "BERLIN"),
         ("K2", "BERLIN"),
         ("K3", "BERLIN"),
     ]
-    gold = spark.table(f"spark_catalog.{isolated_schemas['gold']}.kiosks_per_city")
+    gold = spark.table(f"spark_catalog.{small_job.schemas['gold']}.kiosks_per_city")
     assert [(r.city, r.kiosks) for r in gold.collect()] == [("BERLIN", 3)]
     summary = json.dumps(result.tables)
     assert "dim_kiosk" in summary and "kiosks_per_city" in summary

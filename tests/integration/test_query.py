@@ -29,7 +29,8 @@ def test_inventory_lists_rows_and_delta_version(spark):
     spark.range(3).write.format("delta").mode("overwrite").saveAsTable("inventory_test.numbers")
     spark.range(5).write.format("delta").mode("overwrite").saveAsTable("inventory_test.numbers")
     spark.range(2).write.format("parquet").mode("overwrite").saveAsTable("inventory_test.plain")
-    rows = {(r.schema, r.table): r for r in table_inventory(spark).collect()}
+    rows = {(r.schema, r.table): r for r in table_inventory(spark, ["inventory_test"]).collect()}
+    assert {schema for schema, _ in rows} == {"inventory_test"}  # only the schemas asked for
     assert rows[("inventory_test", "numbers")].rows == 5
     assert rows[("inventory_test", "numbers")].delta_version == 1
     assert rows[("inventory_test", "plain")].rows == 2  # not Delta: listed, without a version

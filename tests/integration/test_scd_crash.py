@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.timeout(1500)]
 
 WORKER = Path(__file__).with_name("scd_crash_worker.py")
 TRIALS = int(os.environ.get("SCD_CRASH_TRIALS", "2"))

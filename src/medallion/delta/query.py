@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from medallion.delta.tables import last_commit
@@ -42,10 +43,14 @@ def _cell(value) -> str:
     return "NULL" if value is None else str(value)
 
 
-def table_inventory(spark: SparkSession) -> DataFrame:
-    """Every table of every schema in the session's catalog: rows, Delta version, last update."""
+def table_inventory(spark: SparkSession, schemas: Iterable[str] | None = None) -> DataFrame:
+    """Every table of every schema in the session's catalog (or of `schemas`): rows, Delta version,
+    last update."""
     records = []
+    wanted = None if schemas is None else set(schemas)
     for schema in sorted(row[0] for row in spark.sql("SHOW SCHEMAS").collect()):
+        if wanted is not None and schema not in wanted:
+            continue
         for table in spark.sql(f"SHOW TABLES IN `{schema}`").collect():
             if table["isTemporary"]:
                 continue

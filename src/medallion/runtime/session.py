@@ -58,12 +58,16 @@ def get_spark(bundle: Any, target: str) -> SparkSession:
 
 
 def local_spark(
-    root: str | Path, *, app_name: str = "medallion", conf: dict[str, str] | None = None
+    root: str | Path,
+    *,
+    app_name: str = "medallion",
+    conf: dict[str, str] | None = None,
+    java_options: str = "",
 ) -> SparkSession:
     """A local Spark + Delta session with warehouse and Derby metastore under `root`.
 
     The metastore persists table names between runs, so `medallion sql` sees what `medallion run`
-    wrote. Only one process can hold it at a time.
+    wrote. Only one process can hold it at a time. `java_options` are added to the driver JVM's.
     """
     from delta import configure_spark_with_delta_pip  # delta-spark: local Spark only (not with connect)
 
@@ -73,6 +77,7 @@ def local_spark(
     metastore = root / "metastore"
     java_options = " ".join(
         [
+            *([java_options] if java_options else []),
             f"-Dderby.system.home={metastore}",
             f"-Dderby.stream.error.file={metastore / 'derby.log'}",
             f"-Dlog4j2.configurationFile={_HERE / 'log4j2.properties'}",

@@ -22,9 +22,13 @@ __all__ = ["check_specs", "load_specs"]
 log = logging.getLogger(__name__)
 
 
+_CACHE: dict[tuple, tuple[Specs, list[SpecProblem]]] = {}
+_CACHE_SIZE = 8
+
+
 def load_specs(specs_dir: str | Path) -> Specs:
     """Every spec of `specs_dir`, checked; raises `SpecError` listing all problems."""
-    specs, problems = _load(Path(specs_dir))
+    specs, problems = _load_unchanged(Path(specs_dir))
     if problems:
         raise SpecError(problems)
     return specs
@@ -32,7 +36,36 @@ def load_specs(specs_dir: str | Path) -> Specs:
 
 def check_specs(specs_dir: str | Path) -> list[SpecProblem]:
     """All problems of `specs_dir`, sorted (empty = the specs are fine)."""
-    return sorted(_load(Path(specs_dir))[1])
+    return sorted(_load_unchanged(Path(specs_dir))[1])
+
+
+def _load_unchanged(specs_dir: Path) -> tuple[Specs, list[SpecProblem]]:
+    """`_load`, remembered while no file in the folder changed and the same kinds are registered.
+
+    A job's notebooks load the same specs once per task and per for-each iteration; checking the
+    data-quality rules with DQX each time costs more than the task's own work on small data.
+    """
+    key = _fingerprint(specs_dir)
+    if key is None:
+        return _load(specs_dir)
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = _load(specs_dir)
+    specs, problems = _CACHE[key]
+    return specs, list(problems)
+
+
+def _fingerprint(specs_dir: Path) -> tuple | None:
+    """Path, registered kinds and every file's size and modification time (None: not a folder)."""
+    if not specs_dir.is_dir():
+        return None
+    files = []
+    for path in sorted(specs_dir.rglob("*")):
+        if path.is_file():
+            stat = path.stat()
+            files.append((str(path.relative_to(specs_dir)), stat.st_size, stat.st_mtime_ns))
+    return (str(specs_dir.resolve()), tuple(id(k) for k in spec_kinds()), tuple(files))
 
 
 def _load(specs_dir: Path) -> tuple[Specs, list[SpecProblem]]:

@@ -127,3 +127,18 @@ def test_registry_refuses_duplicates_and_unknown_or_circular_order():
     finally:
         unregister_kind("a")
         unregister_kind("b")
+
+
+def test_specs_are_read_again_when_a_file_changes(tmp_path: Path):
+    """Loading is remembered per folder (a job loads the specs in every task), never past an edit."""
+    project = _project(tmp_path, "table,team,contact\ndaily_events,bi,bi@example.com\n")
+    specs_dir = project / "specs"
+    first = load_specs(specs_dir)
+    assert load_specs(specs_dir) is first  # unchanged folder: the same objects
+    with (specs_dir / "gold_tables.csv").open("a") as handle:
+        handle.write("more_events,daily_events.sql,Another\n")
+    assert [g.table for g in load_specs(specs_dir).gold][-1] == "more_events"
+    (specs_dir / "gold" / "extra.sql").write_text("SELECT 1 AS one\n")  # a new file counts too
+    assert load_specs(specs_dir) is not first
+    with registered_kind(OWNERS):  # another set of kinds reads the folder again
+        assert load_specs(specs_dir).of("owners")

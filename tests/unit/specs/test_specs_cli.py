@@ -59,7 +59,7 @@ def test_validate_bad_specs_exit_2_without_traceback(tmp_path: Path, file: str, 
 
 def test_validate_does_not_import_spark(tmp_path: Path):
     code = (
-        "import sys; from medallion.specs import load_specs; "
+        "import sys; import medallion.cli; from medallion.specs import load_specs; "
         f"load_specs({str(FIXTURES / 'valid')!r}); print('pyspark' in sys.modules)"
     )
     result = subprocess.run(

@@ -134,19 +134,16 @@ def _add_plain_values(
             )
             continue
         items = [v.strip() for v in text.split(";") if v.strip()] if header == "allowed" else [text]
-        values = []
+        values, bad = [], False
         for item in items:
             value, problem = _typed_value(item, data_type, numeric)
             if problem:
-                _problem(
-                    draft,
-                    rule,
-                    header,
-                    f"{item!r} {problem}",
-                    f"write a value of the column's type ({data_type or 'number'})",
-                )
+                bad = True
+                each = ", one per value separated by ;" if header == "allowed" else ""
+                _problem(draft, rule, header, f"{item!r} is not {problem}", f"write {problem}{each}")
             values.append(value)
-        arguments[target] = values if header == "allowed" else values[0]
+        if not bad:
+            arguments[target] = values if header == "allowed" else values[0]
 
 
 def _plain_target(header: str, function: str, parameters: dict) -> str | None:
@@ -169,28 +166,28 @@ def _plain_fix(function: str, parameters: dict) -> str:
 
 
 def _typed_value(text: str, data_type: str, numeric: bool) -> tuple[object, str]:
-    """A plain value as DQX should get it, and a problem ("" if none)."""
+    """A plain value as DQX should get it, and what it should have been ("" when it is fine)."""
     if numeric:
         try:
             number = float(text)
         except ValueError:
-            return text, "is not a number"
+            return text, "a number"
         return (int(number) if number.is_integer() and "." not in text else number), ""
     if data_type.startswith("date"):
         try:
             date.fromisoformat(text)
         except ValueError:
-            return text, "is not a date (YYYY-MM-DD)"
+            return text, "a date (YYYY-MM-DD)"
         return text, ""
     if data_type.startswith("timestamp"):
         try:
             datetime.fromisoformat(text)
         except ValueError:
-            return text, "is not a timestamp (YYYY-MM-DD HH:MM:SS)"
+            return text, "a timestamp (YYYY-MM-DD HH:MM:SS)"
         return text if ":" in text else f"{text} 00:00:00", ""
     if data_type == "boolean":
         if text.lower() not in ("true", "false"):
-            return text, "is not true or false"
+            return text, "true or false"
         return text.lower(), ""
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'", ""
 
