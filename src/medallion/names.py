@@ -13,6 +13,7 @@ __all__ = [
     "CHANGES_SUFFIX",
     "DQX_ERRORS",
     "DQX_WARNINGS",
+    "INCARNATION_PROPERTY",
     "INGESTED_AT",
     "IS_DELETE",
     "LINEAGE_COLUMNS",
@@ -68,3 +69,4 @@ ALERTS_TABLE = "dq_alerts"
 # Delta table properties the framework sets.
 TABLE_PROPERTY_PREFIX = "medallion."
 SNAPSHOT_PROPERTY = f"{TABLE_PROPERTY_PREFIX}snapshot.latest_sequence"
+INCARNATION_PROPERTY = f"{TABLE_PROPERTY_PREFIX}incarnation"  # a silver table's id, new on every create

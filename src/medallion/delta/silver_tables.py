@@ -10,6 +10,7 @@ table from bronze on purpose (`reset`).
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from medallion.delta.tables import creating, table_exists
 from medallion.errors import SpecDriftError
 from medallion.names import (
     CHANGES_SUFFIX,
+    INCARNATION_PROPERTY,
     IS_DELETE,
     QUARANTINE_SUFFIX,
     TABLE_PROPERTY_PREFIX,
@@ -39,10 +41,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+_INCARNATION = INCARNATION_PROPERTY.removeprefix(TABLE_PROPERTY_PREFIX)
+
 
 @dataclass(frozen=True)
 class SilverTarget:
-    """Names of a silver table and its side tables; `table_id` is the Delta id of this incarnation.
+    """Names of a silver table and its side tables; `table_id` identifies this incarnation of it
+    (a new id each time the table is created, stored as a table property).
 
     Side-table writes are keyed by `table_id` and the batch id, so a table rebuilt from scratch
     (new id, batch ids from 0) is never mistaken for a replay of the old one.
@@ -109,10 +114,14 @@ def ensure_tables(spark: SparkSession, table: SilverSpec, target: str, conformed
     """Create the silver table (and change log) if missing; refuse a spec whose shape drifted."""
     shape = shape_of(table)
     if table_exists(spark, target):
-        _check_shape(spark, table, target, shape)
+        stored = _stored_properties(spark, target)
+        _check_shape(spark, table, target, shape, stored)
+        # Tables created before incarnation ids were stored keep their Delta id (same checkpoints).
+        table_id = stored.get(_INCARNATION) or _delta_table_id(spark, target)
     else:
-        _create(spark, target, target_schema(table, conformed), table, shape)
-    silver = SilverTarget(target, _table_id(spark, target))
+        table_id = uuid.uuid4().hex
+        _create(spark, target, target_schema(table, conformed), table, {**shape, _INCARNATION: table_id})
+    silver = SilverTarget(target, table_id)
     if table.scd is not None and not table_exists(spark, silver.changes):
         # The change log keeps every accepted event, deletes included (tombstones).
         log_schema = (
@@ -155,13 +164,19 @@ def _create(
     creating(lambda: spark.sql(f"{sql} TBLPROPERTIES ({properties})"))
 
 
-def _check_shape(spark: SparkSession, table: SilverSpec, target: str, shape: dict[str, str]) -> None:
-    stored = {
+def _stored_properties(spark: SparkSession, target: str) -> dict[str, str]:
+    """The framework's table properties (prefix removed)."""
+    return {
         row["key"][len(TABLE_PROPERTY_PREFIX) :]: row["value"]
         for row in spark.sql(f"SHOW TBLPROPERTIES {target}").collect()
         if row["key"].startswith(TABLE_PROPERTY_PREFIX)
     }
-    if not stored:  # built before shapes were recorded: adopt the spec's shape
+
+
+def _check_shape(
+    spark: SparkSession, table: SilverSpec, target: str, shape: dict[str, str], stored: dict[str, str]
+) -> None:
+    if not any(key in stored for key in shape):  # built before shapes were recorded: adopt the spec's shape
         properties = ", ".join(
             f"{_sql_string(TABLE_PROPERTY_PREFIX + k)} = {_sql_string(v)}" for k, v in shape.items()
         )
@@ -181,7 +196,7 @@ def _check_shape(spark: SparkSession, table: SilverSpec, target: str, shape: dic
         )
 
 
-def _table_id(spark: SparkSession, name: str) -> str:
+def _delta_table_id(spark: SparkSession, name: str) -> str:
     return str(spark.sql(f"DESCRIBE DETAIL {name}").first()["id"])
 
 

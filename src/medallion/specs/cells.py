@@ -6,12 +6,12 @@ Each check appends a `SpecProblem` at the cell (file:row:column) and returns wha
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 from medallion.specs.csv_rows import Row
+from medallion.specs.hints import did_you_mean
 from medallion.specs.registry import Draft
 
 __all__ = [
@@ -29,17 +29,6 @@ IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IDENTIFIER_FIX = "use letters, digits and _ only, starting with a letter or _"
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
-_SHOWN = 12  # names listed at most when no close match exists
-
-
-def did_you_mean(name: str, known: Iterable[str], what: str) -> str:
-    """A fix hint: the closest known name, or the known names (`what: a, b, ...`)."""
-    known = list(known)
-    close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=1)
-    if close:
-        return f"did you mean {next(k for k in known if k.lower() == close[0])}?"
-    shown = ", ".join(known[:_SHOWN]) + (", ..." if len(known) > _SHOWN else "")
-    return f"{what}: {shown or 'none'}"
 
 
 def choice(

@@ -8,13 +8,13 @@ spreadsheet shows, never a traceback.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from medallion.errors import SpecProblem
+from medallion.specs.hints import close_matches
 
 __all__ = ["CsvTable", "Row", "is_ignored_header", "read_csv"]
 
@@ -165,7 +165,7 @@ def _check_header(
             names.append("")
             continue
         if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
+            close = close_matches(name, known)
             hint = f"did you mean {close[0]}? " if close else ""
             problems.append(
                 SpecProblem(

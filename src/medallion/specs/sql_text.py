@@ -8,12 +8,13 @@ referenced. It errs on the side of silence: anything it cannot classify is not r
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+
+from medallion.specs.hints import close_matches
 
 __all__ = [
     "LAYER_PLACEHOLDERS",
@@ -282,7 +283,7 @@ def expression_problems(text: str) -> list[tuple[str, str]]:
 
 
 def _function_fix(name: str, functions: frozenset[str]) -> str:
-    close = difflib.get_close_matches(name, functions, n=3)
+    close = close_matches(name, functions, n=3)
     hint = f"did you mean {' or '.join(close)}? " if close else ""
     return f"{hint}only Spark SQL built-in functions are known (medallion/specs/spark_functions.txt)"
 
