@@ -19,11 +19,16 @@ help: ## Show this help
 
 venv: $(VENV)/.installed ## Create .venv with the pinned dependencies
 
+# uv installs the hashed lock file in seconds (pip takes a minute); it is pinned like everything else.
+UV := $(PYTHON) -m uv
+UV_VERSION := 0.9.5
+
 $(VENV)/.installed: requirements/lock.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements/lock.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(UV) venv --clear --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes --no-deps -r requirements/lock.txt
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	@touch $@
 
 demo: venv ## Generate sample data and run the whole job locally
@@ -57,8 +62,8 @@ bench: venv ## Benchmark the job vs plain Spark, and SCD2 at KEYS keys vs single
 	$(BIN)/python scripts/bench_scd.py --keys $(KEYS)
 
 lock: ## Re-pin requirements/lock.txt from pyproject.toml
-	$(PYTHON) -m pip install --quiet "uv==0.9.5"
-	$(PYTHON) -m uv pip compile pyproject.toml --extra local --extra dev --generate-hashes \
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(UV) pip compile pyproject.toml --extra local --extra dev --generate-hashes \
 	  --python-version 3.11 --no-header --no-annotate -o requirements/lock.txt
 
 clean: ## Remove the local lakehouse (tables, checkpoints, landing files)

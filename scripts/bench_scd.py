@@ -482,14 +482,8 @@ def warm_up(spark, table, seed: int, keys: int = 2000) -> float:
             batch = change_batch(spark, keys, seed + 1, 1, 0.1, 2000, spark.read.table(bronze[0]))
         batch.write.format("delta").saveAsTable(name)
         bronze.append(name)
-    process_batch(
-        spark,
-        spark.read.table(bronze[0]),
-        0,
-        table,
-        target,
-        start_quality_run(spark, table, "warm-up", target.neighbour),
-    )
+    quality = start_quality_run(spark, table, "warm-up", target.neighbour)
+    process_batch(spark, spark.read.table(bronze[0]), 0, table, target, quality)
     change = newest_per_key(spark.read.table(bronze[1]).transform(conform(table)))
     for name, merge in (("textbook", textbook_merge), ("mack", mack_merge)):
         if name == "mack" and not mack_available():
@@ -498,14 +492,7 @@ def warm_up(spark, table, seed: int, keys: int = 2000) -> float:
         columns = ", ".join(ALT_COLUMNS[name])
         spark.sql(f"CREATE TABLE {alt} USING DELTA AS SELECT {columns} FROM {target.name}")
         merge(spark, change, alt)
-    process_batch(
-        spark,
-        spark.read.table(bronze[1]),
-        1,
-        table,
-        target,
-        start_quality_run(spark, table, "warm-up", target.neighbour),
-    )
+    process_batch(spark, spark.read.table(bronze[1]), 1, table, target, quality)
     spark.sql(f"DROP SCHEMA {schema} CASCADE")
     return time.perf_counter() - start
 
