@@ -44,7 +44,7 @@ def check_quality(draft: Draft) -> None:
 
 
 def _attach_rules(draft: Draft, silver: list[SilverSpec], bronze: dict) -> list[SilverSpec]:
-    """The silver tables with their built-in and spec'd rules (a rule with problems is left out)."""
+    """The silver tables with their built-in and spec'd rules (a rule whose name is taken is left out)."""
     tables = {t.table.lower(): t for t in silver}
     spec_rules: dict[str, list[QualityRule]] = defaultdict(list)
     builtins = {t.table.lower(): builtin_rules(t, bronze.get(t.source_table.lower())) for t in silver}
