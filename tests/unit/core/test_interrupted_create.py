@@ -1,4 +1,4 @@
-"""`delta_io.creating` recovers from a table create that a killed run left half done (local only)."""
+"""`delta.tables.creating` recovers from a table create that a killed run left half done (local only)."""
 
 from __future__ import annotations
 
