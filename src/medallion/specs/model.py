@@ -178,10 +178,6 @@ class Specs:
         return self._items.get(key, ())
 
     @property
-    def keys(self) -> tuple[str, ...]:
-        return tuple(self._items)
-
-    @property
     def bronze(self) -> tuple[BronzeSpec, ...]:
         return self.of("bronze")
 
