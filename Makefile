@@ -19,16 +19,17 @@ help: ## Show this help
 
 venv: $(VENV)/.installed ## Create .venv with the pinned dependencies
 
-# uv installs the hashed lock file in seconds (pip takes a minute); it is pinned like everything else.
-UV := $(PYTHON) -m uv
+# uv (pinned) installs the hashed lock file in seconds where pip takes a minute. It goes into the
+# venv itself, so the system Python is never touched.
 UV_VERSION := 0.9.5
 
 $(VENV)/.installed: requirements/lock.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required"; exit 1; }
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(UV) venv --clear --quiet --python $(PYTHON) $(VENV)
-	$(UV) pip install --quiet --python $(BIN)/python --require-hashes --no-deps -r requirements/lock.txt
-	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes --no-deps -r requirements/lock.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	@touch $@
 
 demo: venv ## Generate sample data and run the whole job locally
@@ -63,7 +64,7 @@ bench: venv ## Benchmark the job vs plain Spark, and SCD2 at KEYS keys vs single
 
 lock: ## Re-pin requirements/lock.txt from pyproject.toml
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(UV) pip compile pyproject.toml --extra local --extra dev --generate-hashes \
+	$(PYTHON) -m uv pip compile pyproject.toml --extra local --extra dev --generate-hashes \
 	  --python-version 3.11 --no-header --no-annotate -o requirements/lock.txt
 
 clean: ## Remove the local lakehouse (tables, checkpoints, landing files)
