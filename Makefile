@@ -1,6 +1,8 @@
 # One entry point for people and CI. `make` alone prints the targets.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Databricks Runtime 17.3 LTS / 18 and serverless run Python 3.12, and so does the local venv.
+PYTHON_VERSION := 3.12
+PYTHON ?= $(shell scripts/find_python.sh $(PYTHON_VERSION))
 VENV := .venv
 BIN := $(VENV)/bin
 TARGET ?= dev
@@ -12,7 +14,7 @@ SEED ?= 42
 KEYS ?= 1000000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-unit lint format bench validate lock clean
+.PHONY: help venv demo test test-unit lint format bench validate lock clean bundle-check preflight deploy tools
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,7 +26,8 @@ venv: $(VENV)/.installed ## Create .venv with the pinned dependencies
 UV_VERSION := 0.9.5
 
 $(VENV)/.installed: requirements/lock.txt pyproject.toml
-	@test -n "$(PYTHON)" || { echo "Python 3.11 is required"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_VERSION) is required (the Python of Databricks Runtime)."; \
+	  echo "Install it (pyenv install $(PYTHON_VERSION), or your OS package python$(PYTHON_VERSION)) or run make PYTHON=/path/to/python$(PYTHON_VERSION)"; exit 1; }
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
@@ -41,15 +44,29 @@ demo: venv ## Generate sample data and run the whole job locally
 	@echo "  $(BIN)/medallion tables --target $(TARGET)"
 	@echo "  $(BIN)/medallion sql --target $(TARGET) \"SELECT * FROM local_gold.daily_sales ORDER BY order_date LIMIT 10\""
 
+# The pinned Databricks CLI (built once per machine into ~/.cache/medallion) for the bundle tests.
+CLI_VERSION := 0.298.0
+ACTIONLINT_VERSION := v1.7.12
+DATABRICKS_CLI_PATH = $(shell DATABRICKS_CLI_VERSION=$(CLI_VERSION) scripts/databricks_cli.sh)
+
+tools: ## Build (once) the pinned Databricks CLI and actionlint
+	@DATABRICKS_CLI_VERSION=$(CLI_VERSION) scripts/databricks_cli.sh
+	@scripts/go_tool.sh github.com/rhysd/actionlint/cmd/actionlint $(ACTIONLINT_VERSION)
+
 test: venv ## Run the whole test suite, offline (what CI runs)
-	$(BIN)/pytest
+	DATABRICKS_CLI="$(DATABRICKS_CLI_PATH)" $(BIN)/pytest
+
+bundle-check: venv ## validate --strict, schema, plan and deploy of every target with the real CLI, against a loopback workspace
+	DATABRICKS_CLI="$(DATABRICKS_CLI_PATH)" $(BIN)/pytest tests/bundle
 
 test-unit: venv ## Run every test that needs no JVM (under a minute)
-	$(BIN)/pytest -m "not spark"
+	$(BIN)/pytest -m "not spark and not bundle"
 
-lint: venv ## ruff check + format check
+lint: venv ## ruff, actionlint on the workflows, and the secret scan
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	"$$(scripts/go_tool.sh github.com/rhysd/actionlint/cmd/actionlint $(ACTIONLINT_VERSION))" -color=false
+	git ls-files -z | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline
 
 format: venv ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -58,14 +75,19 @@ format: venv ## Apply ruff fixes and formatting
 validate: venv ## Check every spec file (no Spark)
 	$(BIN)/medallion validate
 
+preflight: venv ## What TARGET needs before its first deploy (host, variables)
+	$(BIN)/medallion preflight --target $(TARGET)
+
+deploy: preflight ## databricks bundle deploy -t TARGET (the CLI on PATH, authenticated for TARGET's host)
+	databricks bundle deploy --target $(TARGET)
+
 bench: venv ## Benchmark the job vs plain Spark, and SCD2 at KEYS keys vs single-MERGE SCD2 (writes bench/*.json, docs/benchmarks.md)
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_scd.py --keys $(KEYS)
 
-lock: ## Re-pin requirements/lock.txt from pyproject.toml
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(PYTHON) -m uv pip compile pyproject.toml --extra local --extra dev --generate-hashes \
-	  --python-version 3.11 --no-header --no-annotate -o requirements/lock.txt
+lock: venv ## Re-pin requirements/lock.txt from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --extra local --extra dev --generate-hashes \
+	  --python-version 3.12 --no-header --no-annotate -o requirements/lock.txt
 
 clean: ## Remove the local lakehouse (tables, checkpoints, landing files)
 	rm -rf .lakehouse

@@ -13,6 +13,14 @@
 
 # COMMAND ----------
 
+# MAGIC %pip install --quiet --editable ..
+
+# COMMAND ----------
+
+# MAGIC %restart_python
+
+# COMMAND ----------
+
 # MAGIC %run ./_bootstrap
 
 # COMMAND ----------

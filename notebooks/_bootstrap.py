@@ -1,19 +1,14 @@
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # Bootstrap
-# MAGIC Shared first step of every notebook (`%run ./_bootstrap`): makes the project's `src/` folder
-# MAGIC importable when the notebook runs from the bundle's synced files, and shows the package's log
-# MAGIC lines (timings, row counts) in the notebook output.
+# MAGIC Shared step of every notebook (`%run ./_bootstrap`), after the cell that installs the project from
+# MAGIC the bundle's files (`%pip install --editable ..`, the one copy of the package the notebook imports;
+# MAGIC locally the virtualenv has it). Shows the package's log lines (timings, row counts) in the output.
 
 # COMMAND ----------
 
 import logging
-import os
 import sys
-
-_src = os.path.abspath(os.path.join(os.getcwd(), "..", "src"))
-if os.path.isdir(os.path.join(_src, "medallion")) and _src not in sys.path:
-    sys.path.insert(0, _src)
 
 _log = logging.getLogger("medallion")
 _log.setLevel(logging.INFO)

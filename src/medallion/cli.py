@@ -1,5 +1,5 @@
 """`medallion` command line: validate specs, make sample data, run the job locally, query tables,
-replay quarantined rows and report on data quality.
+replay quarantined rows, report on data quality, and check a target before and after a deploy.
 
 Errors a user can fix (`MedallionError`) are printed as plain messages; exit codes:
 0 ok, 1 a run failed, 2 bad specs or parameters.
@@ -114,6 +114,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--run", default="", help="one run id (default: the latest run of each table)")
     p.add_argument("--top", type=int, default=10, help="failing rules shown (default 10)")
     p.set_defaults(handler=_dq_report)
+
+    p = sub.add_parser(
+        "preflight", help="what a target needs before `databricks bundle deploy` (no workspace call)"
+    )
+    _target_option(p)
+    p.set_defaults(handler=_preflight)
+
+    p = sub.add_parser(
+        "deploy-check", help="after a deploy: schemas, volumes, the job and its last run, on the workspace"
+    )
+    _target_option(p)
+    p.add_argument("--skip-run", action="store_true", help="do not require a successful last run")
+    p.set_defaults(handler=_deploy_check)
     return parser
 
 
@@ -128,6 +141,38 @@ def _root(args) -> Path:
 def _bundle_and_target(args):
     bundle = load_bundle(_root(args))
     return bundle, args.target or bundle.default_target
+
+
+def _preflight(args) -> int:
+    from medallion.bundle.deploy_check import preflight  # keeps the SDK out of other commands
+
+    bundle, target = _bundle_and_target(args)
+    problems = preflight(bundle, target)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(
+            f"target {target} is not ready to deploy ({len(problems)} to fix, docs/deploy.md)",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"target {target}: ready to deploy")
+    return 0
+
+
+def _deploy_check(args) -> int:
+    from medallion.bundle import deploy_check  # keeps the SDK out of other commands
+
+    bundle, target = _bundle_and_target(args)
+    expected = deploy_check.expected_deployment(bundle, target)
+    checks = deploy_check.run_deploy_check(
+        deploy_check.workspace_client(bundle, target), expected, require_run=not args.skip_run
+    )
+    for check in checks:
+        print(check.line())
+    failed = [c for c in checks if not c.ok]
+    print(f"deploy check of {target}: {len(checks) - len(failed)} ok, {len(failed)} failed")
+    return 1 if failed else 0
 
 
 def _validate(args) -> int:

@@ -48,11 +48,9 @@ class BundleConfig:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def resolve_variables(self, target: str, *, local: bool) -> dict[str, Any]:
-        """Every variable's value for `target`; lookup-only variables are left out (unknown here)."""
+        """Every variable's value for `target`; lookup-only and unset variables are left out."""
         resolver = Resolver(self, target, local=local)
-        return {
-            name: resolver.variable(name, "") for name in self._variables if not resolver.unknown_lookup(name)
-        }
+        return {name: resolver.variable(name, "") for name in self._variables if resolver.has_value(name)}
 
     def jobs(self, target: str, *, local: bool) -> dict[str, dict[str, Any]]:
         """`resources.jobs` for `target` with `${...}` resolved and `{{...}}` left for the run."""
@@ -62,12 +60,42 @@ class BundleConfig:
             resolved[key] = substitute(job.value, resolver.lookup, job.where)
         return resolved
 
+    def unset_variables(self, target: str) -> dict[str, str]:
+        """Variables a deploy of `target` needs that nothing sets (no default, target value or
+        BUNDLE_VAR_*), with their descriptions; lookup variables resolve on the workspace."""
+        resolver = Resolver(self, target, local=False)
+        return {
+            name: str(decl.value.get("description", ""))
+            for name, decl in self._variables.items()
+            if not resolver.has_value(name) and "lookup" not in decl.value
+        }
+
+    def resolve(self, target: str, value: Any, *, local: bool, where: str = "") -> Any:
+        """`value` (text, list or mapping) with its `${...}` references resolved for `target`."""
+        return substitute(value, Resolver(self, target, local=local).lookup, where)
+
     def job_file(self, key: str, target: str | None = None) -> Path:
         """The YAML file that defined job `key`; its relative notebook paths start from its folder."""
         jobs = self._target_jobs(target or self.default_target)
         if key not in jobs:
             raise BundleConfigError(f"no job {key!r} in the bundle (jobs: {', '.join(jobs) or 'none'})")
         return jobs[key].file
+
+    def target_setting(self, target: str, *keys: str) -> Any:
+        """A literal setting of `targets.<target>` (e.g. "mode", or "workspace", "host"); None if unset.
+
+        Only for settings the Databricks CLI takes literally (it refuses `${...}` in `mode` and in
+        the fields that configure authentication such as `workspace.host`).
+        """
+        self.check_target(target)
+        found = None
+        for source in self._target_files.get(target, []):
+            value: Any = source.value
+            for key in keys:
+                value = value.get(key) if isinstance(value, dict) else None
+            if value is not None:
+                found = value
+        return found
 
     def local_root(self, target: str) -> Path:
         """Where the local lakehouse of `target` lives: <root>/.lakehouse/<target>."""

@@ -49,9 +49,10 @@ class Resolver:
         self._done: dict[str, Any] = {}
         self._stack: list[str] = []
 
-    def unknown_lookup(self, name: str) -> bool:
-        """A lookup variable nothing overrides: its value only exists on a workspace."""
-        return name in self._lookups and name not in self._raw
+    def has_value(self, name: str) -> bool:
+        """False for a lookup variable nothing overrides (its value only exists on a workspace) and for
+        a required variable the target leaves unset: an error only where something references it."""
+        return name in self._raw
 
     def variable(self, name: str, where: str) -> Any:
         """The resolved value of variable `name`, referenced at `where`."""

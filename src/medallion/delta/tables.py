@@ -7,7 +7,7 @@ import logging
 import re
 import shutil
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from delta.tables import DeltaTable
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 _ORPHAN = re.compile(r"DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION.*?location \('(file:[^']+)'\)", re.DOTALL)
 
 __all__ = ["creating", "current_version", "last_commit", "table_exists"]
@@ -45,7 +44,7 @@ def current_version(spark: SparkSession, name: str) -> int | None:
     return None if commit is None else int(commit["version"])
 
 
-def creating(action: Callable[[], T]) -> T:
+def creating[T](action: Callable[[], T]) -> T:
     """Run a write that may create a table; recover once from a create a killed run left half done.
 
     A process killed while creating a table in the local metastore can leave the table's folder

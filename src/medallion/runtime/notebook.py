@@ -138,13 +138,15 @@ def _run_cells(path: Path, namespace: dict[str, Any], stack: tuple[Path, ...]) -
                 cell.source,
             )
             continue
+        if cell.kind == "restart_python":
+            continue  # follows a %pip cell on Databricks; the local venv is already installed
         if cell.kind == "run":
             _run_cells(_run_target(path, cell), namespace, (*stack, path))
             continue
         if cell.kind != "code":
             raise NotebookFormatError(
                 f"{path} [cell {cell.index}], line {cell.line}: magic %{cell.kind} cannot run locally "
-                "(only %md, %pip and %run are supported; write the cell in Python)"
+                "(only %md, %pip, %restart_python and %run are supported; write the cell in Python)"
             )
         filename = f"{path} [cell {cell.index}]"
         source = "\n" * (cell.line - 1) + cell.source + "\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,9 @@ def local_spark(
     root = Path(root).resolve()
     root.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python UDF workers must run this interpreter: Spark starts `python3` from PATH otherwise, which
+    # may be another minor version than the venv's (PYTHON_VERSION_MISMATCH).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     metastore = root / "metastore"
     java_options = " ".join(
         [

@@ -254,10 +254,19 @@ def test_complex_value_inside_a_string_is_an_error(basic, monkeypatch):
         load_bundle(basic).resolve_variables("prod", local=False)
 
 
-def test_variable_without_value(tmp_path):
-    write(tmp_path, "databricks.yml", "bundle: {name: x}\nvariables:\n  token: {description: secret}\n")
-    with pytest.raises(BundleConfigError, match=r"variable 'token' has no value for target 'default'"):
-        load_bundle(tmp_path).resolve_variables("default", local=False)
+def test_variable_without_value_fails_where_referenced_and_names_the_setting(tmp_path):
+    write(
+        tmp_path,
+        "databricks.yml",
+        "bundle: {name: x}\nvariables:\n  token: {description: secret}\n  other: {default: 1}\n"
+        "resources:\n  jobs:\n    j: {name: '${var.token}'}\n",
+    )
+    bundle = load_bundle(tmp_path)
+    assert bundle.resolve_variables("default", local=False) == {"other": 1}
+    with pytest.raises(
+        BundleConfigError, match=r"variable 'token' has no value for target 'default'.*BUNDLE_VAR_token"
+    ):
+        bundle.jobs("default", local=False)
 
 
 def test_local_yml_variable_must_be_declared(basic):
@@ -295,7 +304,7 @@ def test_project_bundle_dev_local():
     )
     assert values["landing_root"] == str(PROJECT / ".lakehouse" / "dev" / "landing")
     assert values["checkpoint_root"] == str(PROJECT / ".lakehouse" / "dev" / "checkpoints")
-    assert values["notification_emails"] == []
+    assert values["notification_email"] == ""
 
 
 def test_project_bundle_prod_remote_with_stubbed_user():

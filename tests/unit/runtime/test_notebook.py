@@ -50,6 +50,7 @@ def test_run_shares_namespace_and_returns_exit_value(tmp_path, capsys):
         tmp_path / "nb.py",
         "dbutils.widgets.text('name', 'world')\ngreeting = open('data.txt').read()",
         "# MAGIC %pip install something",
+        "# MAGIC %restart_python",
         "assert __name__ == '__main__' and spark == 'SPARK'\nprint(greeting, dbutils.widgets.get('name'), extra)",
         "dbutils.notebook.exit(f'{greeting}-{__file__}')",
         "raise AssertionError('not reached')",
