@@ -130,8 +130,8 @@ def _run_cells(path: Path, namespace: dict[str, Any], stack: tuple[Path, ...]) -
     for cell in parse_notebook(path):
         if cell.kind == "md":
             continue
-        if cell.kind == "pip":
-            log.info(
+        if cell.kind == "pip":  # every notebook installs the project on Databricks; the venv has it here
+            log.debug(
                 "%s [cell %d]: skipping %%pip %s (install packages in the virtualenv)",
                 path.name,
                 cell.index,

@@ -102,3 +102,17 @@ def test_other_magic_is_rejected(tmp_path):
     path = notebook(tmp_path / "sql.py", "x = 1", "# MAGIC %sql\n# MAGIC SELECT 1")
     with pytest.raises(MedallionError, match=r"\[cell 2\].*magic %sql cannot run locally"):
         run_notebook(path, spark=None, dbutils=LocalDbutils())
+
+
+def test_every_job_notebook_installs_the_project_before_importing_it():
+    """On Databricks a notebook imports the copy of the package the bundle deployed next to it."""
+    notebooks = sorted((Path(__file__).resolve().parents[3] / "notebooks").glob("[0-9]*.py"))
+    assert len(notebooks) == 5
+    for path in notebooks:
+        cells = [c for c in parse_notebook(path) if c.kind != "md"]
+        assert [(c.kind, c.source) for c in cells[:3]] == [
+            ("pip", "install --quiet --editable .."),
+            ("restart_python", ""),
+            ("run", "./_bootstrap"),
+        ], path.name
+        assert "import" not in "".join(c.source for c in cells[:3])
