@@ -46,7 +46,9 @@ def _as_of(events: list[tuple[datetime, dict]], moment: datetime) -> dict | None
     return before[-1] if before and before[-1]["operation"] != "D" else None
 
 
-def test_demo_job_builds_every_layer_and_a_rerun_commits_nothing(spark, project_copy, isolated_schemas):
+def test_demo_job_builds_every_layer_and_a_rerun_commits_nothing(
+    spark, project_copy, isolated_schemas, monkeypatch
+):
     bundle = load_bundle(project_copy)
     landing = Path(bundle.resolve_variables("dev", local=True)["landing_root"])
     generate_data(
@@ -125,7 +127,14 @@ def test_demo_job_builds_every_layer_and_a_rerun_commits_nothing(spark, project_
     )
     assert_df_equality(actual_daily, expected_daily, ignore_row_order=True, ignore_nullable=True)
 
-    # A second run with no new files commits no new Delta version to silver or gold.
+    # A second run with no new files commits no new Delta version to silver or gold, and decides it
+    # from the bronze versions its streams already read: no silver stream starts.
+    import medallion.layers.silver as silver_layer
+
+    def no_stream(*args, **kwargs):
+        raise AssertionError("a silver stream started although bronze had nothing new")
+
+    monkeypatch.setattr(silver_layer, "_run_stream", no_stream)
     names = [f"spark_catalog.{silver}.{t}" for t in ("dim_customer", "fact_order", "fact_web_event")]
     names += [f"spark_catalog.{gold}.{t}" for t in ("daily_sales", "customer_lifetime_value")]
     before = {n: current_version(spark, n) for n in names}

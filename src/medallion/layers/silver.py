@@ -18,6 +18,7 @@ from pyspark.sql.types import StructType
 from medallion.context import RunContext
 from medallion.delta.run_records import TableRun, new_run_id, record_operation, timed
 from medallion.delta.silver_tables import SilverTarget, ensure_tables, reset
+from medallion.delta.stream_progress import mark_read, nothing_new, source_state
 from medallion.errors import MedallionError
 from medallion.layers.silver_batch import process_batch, quality_run
 from medallion.layers.transforms import conform
@@ -62,17 +63,29 @@ def build(
             if full_refresh:
                 reset(spark, table, ctx.table("silver", table.table))
             target = replace(ensure_table(spark, table, ctx), run_id=run_id)
-            quality = quality_run(spark, table, target, run_id, spark.read.table(source))
+            checkpoint = f"{ctx.checkpoint('silver', table.table)}/{target.table_id}"
+            bronze_state = source_state(spark, source)
+            if nothing_new(checkpoint, bronze_state):
+                log.info(
+                    "silver %s: bronze still at version %d, nothing to read",
+                    table.table,
+                    bronze_state.version,
+                )
+            else:
+                quality = quality_run(spark, table, target, run_id, spark.read.table(source))
 
-            def process(batch: DataFrame, batch_id: int) -> None:
-                try:
-                    for key, value in process_batch(spark, batch, batch_id, table, target, quality).items():
-                        counts[key] = counts.get(key, 0) + value
-                except Exception as exc:  # keep the original error: the streaming wrapper hides its type
-                    failure.append(exc)
-                    raise
+                def process(batch: DataFrame, batch_id: int) -> None:
+                    try:
+                        for key, value in process_batch(
+                            spark, batch, batch_id, table, target, quality
+                        ).items():
+                            counts[key] = counts.get(key, 0) + value
+                    except Exception as exc:  # keep the original error: the streaming wrapper hides its type
+                        failure.append(exc)
+                        raise
 
-            _run_stream(spark, source, process, ctx, table, target, stream_options, failure)
+                _run_stream(spark, source, process, checkpoint, table, stream_options, failure)
+                mark_read(checkpoint, bronze_state)
         except Exception as exc:
             error = exc
     _fill(run, counts, full_refresh)
@@ -100,9 +113,8 @@ def _run_stream(
     spark: SparkSession,
     source: str,
     process,
-    ctx: RunContext,
+    checkpoint: str,
     table: SilverSpec,
-    target: SilverTarget,
     stream_options: dict[str, str] | None,
     failure: list[BaseException],
 ) -> None:
@@ -111,7 +123,7 @@ def _run_stream(
         .table(source)
         .writeStream.foreachBatch(process)
         # The checkpoint belongs to this incarnation of the table: a rebuilt table starts afresh.
-        .option("checkpointLocation", f"{ctx.checkpoint('silver', table.table)}/{target.table_id}")
+        .option("checkpointLocation", checkpoint)
         .queryName(f"silver_{table.table}")
         .trigger(availableNow=True)
         .start()

@@ -1,14 +1,14 @@
 """Cross-file checks of kind "data_quality", and the rules each silver table ends up with.
 
 Each rule must name a silver table and that table's columns; plain `allowed` / `min` / `max` cells
-become DQX arguments typed for the column; DQX validates the check itself (function, arguments,
-criticality). Problems point at the rule's file, row and cell. Then each silver table receives its
+become DQX arguments typed for the column; the check itself (function, arguments, criticality) is
+checked as DQX does (against the snapshot in `medallion.specs.dqx_checks`, so no DQX import). Problems point at
+the rule's file, row and cell. Then each silver table receives its
 rules: the built-in ones first (`medallion.specs.builtin_rules`), then the spec'd ones.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import re
 from collections import defaultdict
@@ -19,6 +19,7 @@ from medallion.errors import SpecProblem
 from medallion.names import LINEAGE_COLUMNS, SOURCE_ROW
 from medallion.specs.builtin_rules import BUILTIN_FILE, builtin_rules
 from medallion.specs.cells import did_you_mean
+from medallion.specs.dqx_checks import check_errors, check_function, function_names
 from medallion.specs.model import QualityRule, SilverSpec
 from medallion.specs.registry import Draft
 
@@ -72,10 +73,6 @@ def _attach_rules(draft: Draft, silver: list[SilverSpec], bronze: dict) -> list[
 def _check_rule(
     draft: Draft, rule: QualityRule, table: SilverSpec, tables: dict[str, SilverSpec]
 ) -> QualityRule:
-    # DQX imports pyspark: loaded only when a project has rules, so other specs validate light.
-    from databricks.labs.dqx.checks_resolver import resolve_check_function
-    from databricks.labs.dqx.engine import DQEngineCore
-
     if not rule.name:
         _problem(
             draft,
@@ -87,10 +84,10 @@ def _check_rule(
     check = dict(rule.check)
     body = dict(check.get("check") or {})
     arguments = dict(body.get("arguments") or {})
-    function = resolve_check_function(str(body.get("function", "")), fail_on_missing=False)
+    function = check_function(str(body.get("function", "")))
     if function is not None:
         # A CSV row's column cell feeds `columns` for checks that take a list (is_unique, foreign_key).
-        parameters = inspect.signature(function).parameters
+        parameters = function.params
         if "column" in arguments and "column" not in parameters and "columns" in parameters:
             value = arguments.pop("column")
             arguments["columns"] = value if isinstance(value, list) else [value]
@@ -100,11 +97,12 @@ def _check_rule(
     _check_columns(draft, rule, table, arguments, body.get("for_each_column") or [])
     _explain_sql_strings(draft, rule, table, arguments)
     _check_reference(draft, rule, arguments, tables)
-    status = DQEngineCore.validate_checks([check], semantic_validation_mode=None)
-    for message in status.errors:
-        _problem(
-            draft, rule, _cell_of(message), _short(message), "see the DQX check reference for the function"
-        )
+    for message in check_errors(check):
+        if "is not defined" in message:
+            fix = did_you_mean(str(body.get("function", "")), function_names(), "DQX check functions")
+        else:
+            fix = "see the DQX check reference for the function"
+        _problem(draft, rule, _cell_of(message), _short(message), fix)
     return replace(rule, check=check)
 
 
