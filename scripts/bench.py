@@ -181,7 +181,17 @@ def _raw_run(spark, specs, landing: Path) -> dict:
             df = spark.table(f"{names['bronze']}.{t.source_table}").selectExpr(
                 *[f"{c.select_expression} AS `{c.name}`" for c in t.columns]
             )
-            if t.load_pattern == "merge":
+            if t.scd is not None and t.scd.scd_type == 2:
+                # Textbook SCD2 in one pass: each change opens a version that the next one closes.
+                # (No tie, conflict or late-event handling, and deletes close nothing: the raw floor.)
+                seq = F.col(t.sequence_by[0])
+                by_key = Window.partitionBy(*t.keys).orderBy(seq)
+                df = (
+                    df.withColumn(t.scd.effective_from_column, seq.cast("timestamp"))
+                    .withColumn(t.scd.effective_to_column, F.lead(seq).over(by_key).cast("timestamp"))
+                    .withColumn(t.scd.is_current_column, F.col(t.scd.effective_to_column).isNull())
+                )
+            elif t.load_pattern == "merge" or t.scd is not None:
                 order = [F.col(c).desc() for c in t.sequence_by]
                 df = (
                     df.withColumn("_n", F.row_number().over(Window.partitionBy(*t.keys).orderBy(*order)))
@@ -293,7 +303,7 @@ def _markdown(results: dict) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (scripts/bench.py); do not edit by hand. Machine: "
+        f"Written by `make bench` (scripts/bench.py) on {results['date']}; do not edit by hand. Machine: "
         f"{results['machine']}. Spark {results['spark']}, local[2].",
         "",
         "Framework = the bundle's job run by `medallion run` (plan, bronze, silver, gold notebooks). "

@@ -135,7 +135,10 @@ def test_demo_job_builds_every_layer_and_a_rerun_commits_nothing(
         raise AssertionError("a silver stream started although bronze had nothing new")
 
     monkeypatch.setattr(silver_layer, "_run_stream", no_stream)
-    names = [f"spark_catalog.{silver}.{t}" for t in ("dim_customer", "fact_order", "fact_web_event")]
+    names = [
+        f"spark_catalog.{silver}.{t}"
+        for t in ("dim_customer", "fact_order", "fact_web_event", "silver_operations", "dq_metrics")
+    ]
     names += [f"spark_catalog.{gold}.{t}" for t in ("daily_sales", "customer_lifetime_value")]
     before = {n: current_version(spark, n) for n in names}
     again = run_job(spark, bundle, "dev", echo=lambda *_: None)

@@ -57,6 +57,7 @@ def build(
     failure: list[BaseException] = []
     quality = None
     error: BaseException | None = None
+    unchanged = False  # bronze is where the last stream left it: nothing ran, nothing to record
 
     with timed(run):
         try:
@@ -65,7 +66,8 @@ def build(
             target = replace(ensure_table(spark, table, ctx), run_id=run_id)
             checkpoint = f"{ctx.checkpoint('silver', table.table)}/{target.table_id}"
             bronze_state = source_state(spark, source)
-            if nothing_new(checkpoint, bronze_state):
+            unchanged = nothing_new(checkpoint, bronze_state)
+            if unchanged:
                 log.info(
                     "silver %s: bronze still at version %d, nothing to read",
                     table.table,
@@ -91,6 +93,9 @@ def build(
     _fill(run, counts, full_refresh)
     if error is not None:
         run.status = "failed"
+    if unchanged and error is None:
+        run.details["reason"] = "bronze unchanged since the last run"
+        return run
     try:
         record_operation(spark, ctx, run, run_id, message=str(error or ""))
         if quality is not None:
