@@ -72,13 +72,19 @@ def write_scd(
             .option("txnVersion", str(batch_id))
             .saveAsTable(target.changes)
         )
-        keys = classified.select(*table.keys).distinct()
+        # The touched keys are read twice below; kept here, they do not re-run the classification
+        # (a join with the whole change log) after `classified` is released.
+        keys = classified.select(*table.keys).distinct().persist()
+        keys.count()
         if snapshot is not None:
             snapshot.record(spark, target.changes)
     finally:
         classified.unpersist()
     counts["accepted"] = snapshot.accepted(counts) if snapshot is not None else counts["changes"]
-    counts.update(_replace_keys(spark, table, target, keys, batch_id))
+    try:
+        counts.update(_replace_keys(spark, table, target, keys, batch_id))
+    finally:
+        keys.unpersist()
     log.info("silver %s batch %d: %s", table.table, batch_id, counts)
     return counts
 
