@@ -53,8 +53,12 @@ tools: ## Build (once) the pinned Databricks CLI and actionlint
 	@DATABRICKS_CLI_VERSION=$(CLI_VERSION) scripts/databricks_cli.sh
 	@scripts/go_tool.sh github.com/rhysd/actionlint/cmd/actionlint $(ACTIONLINT_VERSION)
 
+# Two workers: much of a Spark test is waiting (JVM start, job scheduling, subprocesses), so two
+# share this 2-core machine well. Groups and their order: tests/conftest.py.
+TEST_WORKERS ?= 2
+
 test: venv ## Run the whole test suite, offline (what CI runs)
-	DATABRICKS_CLI="$(DATABRICKS_CLI_PATH)" $(BIN)/pytest
+	DATABRICKS_CLI="$(DATABRICKS_CLI_PATH)" $(BIN)/pytest -n $(TEST_WORKERS) --no-loadscope-reorder
 
 bundle-check: venv ## validate --strict, schema, plan and deploy of every target with the real CLI, against a loopback workspace
 	DATABRICKS_CLI="$(DATABRICKS_CLI_PATH)" $(BIN)/pytest tests/bundle
