@@ -55,7 +55,7 @@ KIOSK_SPEC_ROWS = {
         "silver,dim_kiosk,changed_at,timestamp,,false,",
     ],
     "incremental_load_patterns.csv": ["dim_kiosk,kiosks,merge,kiosk_id,changed_at,,,Kiosks"],
-    "gold_tables.csv": ["kiosks_per_city,kiosks_per_city.sql,Kiosks per city"],
+    "gold_tables.csv": ["kiosks_per_city,kiosks_per_city.sql,Kiosks per city,,"],
 }
 KIOSK_SQL = "SELECT city, count(*) AS kiosks FROM ${silver}.dim_kiosk GROUP BY city\n"
 KIOSKS = (

@@ -1,10 +1,16 @@
-"""The bundle's own job, run by the local runner on generated data, checked against the landing files."""
+"""The bundle's own job, run by the local runner on generated data, checked against the landing files.
+
+One demo lakehouse per module (`demo_job`): the first run is checked against the landing files, then a
+run with nothing new, then a run after one more drop (gold refreshed by key, checked against a rebuild).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import shutil
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -13,20 +19,63 @@ from chispa import assert_df_equality
 
 from medallion.bundle import load_bundle
 from medallion.datagen import generate_data
-from medallion.delta.tables import current_version
+from medallion.delta.tables import current_version, last_commit
+from medallion.layers.gold import render_sql
 from medallion.runtime.runner import run_job
 
 pytestmark = pytest.mark.spark
 
 
-@pytest.fixture
-def isolated_schemas(monkeypatch, request):
-    """Schemas of their own for this test, through the bundle's BUNDLE_VAR_* override."""
-    prefix = request.node.name.split("[")[0].replace("test_", "")[:20]
-    names = {layer: f"{prefix}_{layer}" for layer in ("bronze", "silver", "gold")}
-    for layer, name in names.items():
-        monkeypatch.setenv(f"BUNDLE_VAR_{layer}_schema", name)
-    return names
+@dataclass
+class DemoJob:
+    bundle: object
+    project: Path
+    landing: Path
+    schemas: dict[str, str]
+    result: object
+
+
+@pytest.fixture(scope="module")
+def demo_job(spark_session, project_root, tmp_path_factory):
+    """The demo specs' job run once on two generated drops, in schemas of its own (BUNDLE_VAR_*)."""
+    project = tmp_path_factory.mktemp("demo_job") / "project"
+    project.mkdir()
+    for name in ("databricks.yml", "local.yml"):
+        shutil.copy(project_root / name, project / name)
+    for folder in ("resources", "notebooks", "specs"):
+        shutil.copytree(project_root / folder, project / folder)
+    schemas = {layer: f"demo_job_{layer}" for layer in ("bronze", "silver", "gold")}
+    with pytest.MonkeyPatch.context() as patch:
+        for layer, name in schemas.items():
+            patch.setenv(f"BUNDLE_VAR_{layer}_schema", name)
+        bundle = load_bundle(project)
+        landing = Path(bundle.resolve_variables("dev", local=True)["landing_root"])
+        _generate(project, landing, rows=300, seed=7, batches=2)
+        result = run_job(spark_session, bundle, "dev", echo=lambda *_: None)
+        yield DemoJob(bundle, project, landing, schemas, result)
+
+
+def _generate(project: Path, landing: Path, *, rows: int, seed: int, batches: int, suffix: str = "") -> None:
+    """Landing drops of the demo's sample data; with `suffix`, one more drop under new file names."""
+    target = project / "later_drop" if suffix else landing
+    generate_data(
+        project / "specs" / "sample_data.json",
+        target,
+        rows=rows,
+        seed=seed,
+        start_date=date(2024, 1, 1),
+        end_date=date(2024, 2, 29),
+        batches=batches,
+        anomalies=False,
+    )
+    if suffix:  # moved in as a later delivery would arrive: new files beside the earlier ones
+        for file in sorted(target.rglob("*.csv")) + sorted(target.rglob("*.json")):
+            if "_manifests" in file.parts:
+                continue
+            dest = landing / file.relative_to(target)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(file, dest.with_name(f"{dest.stem}{suffix}{dest.suffix}"))
+        shutil.rmtree(target)
 
 
 def _events(landing: Path, folder: str, key: str) -> dict[str, list[tuple[datetime, dict]]]:
@@ -46,23 +95,15 @@ def _as_of(events: list[tuple[datetime, dict]], moment: datetime) -> dict | None
     return before[-1] if before and before[-1]["operation"] != "D" else None
 
 
-def test_demo_job_builds_every_layer_and_a_rerun_commits_nothing(
-    spark, project_copy, isolated_schemas, monkeypatch
-):
-    bundle = load_bundle(project_copy)
-    landing = Path(bundle.resolve_variables("dev", local=True)["landing_root"])
-    generate_data(
-        project_copy / "specs" / "sample_data.json",
-        landing,
-        rows=300,
-        seed=7,
-        start_date=date(2024, 1, 1),
-        end_date=date(2024, 2, 29),
-        batches=2,
-        anomalies=False,
+def test_demo_job_builds_every_layer_and_a_rerun_commits_nothing(spark, demo_job, monkeypatch):
+    bundle, landing, isolated_schemas, result = (
+        demo_job.bundle,
+        demo_job.landing,
+        demo_job.schemas,
+        demo_job.result,
     )
-
-    result = run_job(spark, bundle, "dev", echo=lambda *_: None)
+    for layer, name in isolated_schemas.items():
+        monkeypatch.setenv(f"BUNDLE_VAR_{layer}_schema", name)
     assert result.ok, result.error
     assert {(t["layer"], t["table"]) for t in result.tables} >= {
         ("bronze", "customers"),
@@ -145,6 +186,41 @@ def test_demo_job_builds_every_layer_and_a_rerun_commits_nothing(
     assert again.ok, again.error
     assert {n: current_version(spark, n) for n in names} == before
     assert {t["status"] for t in again.tables if t["layer"] in ("silver", "gold")} == {"skipped"}
+
+
+def test_a_new_drop_refreshes_gold_by_key_to_what_a_rebuild_gives(spark, demo_job, monkeypatch):
+    """After one more drop (new orders, lines, events, changed and deleted customers and products), each
+    gold table refreshed by key holds exactly the rows its SQL gives over all of silver."""
+    for layer, name in demo_job.schemas.items():
+        monkeypatch.setenv(f"BUNDLE_VAR_{layer}_schema", name)
+    _generate(demo_job.project, demo_job.landing, rows=40, seed=8, batches=1, suffix="_later")
+    gold_tables = ("daily_sales", "customer_lifetime_value", "product_performance")
+    names = {t: f"spark_catalog.{demo_job.schemas['gold']}.{t}" for t in gold_tables}
+    before = {t: current_version(spark, n) for t, n in names.items()}
+
+    result = run_job(spark, demo_job.bundle, "dev", echo=lambda *_: None)
+    assert result.ok, result.error
+
+    placeholders = {
+        "catalog": "spark_catalog",
+        **{layer: f"spark_catalog.{schema}" for layer, schema in demo_job.schemas.items()},
+    }
+    specs = {
+        row["table"]: row for row in csv.DictReader((demo_job.project / "specs" / "gold_tables.csv").open())
+    }
+    for table, name in names.items():
+        commit = last_commit(spark, name)
+        assert commit["version"] == before[table] + 1, f"{table} was not refreshed in one commit"
+        operation = commit["operationParameters"]
+        assert "predicate" in operation and specs[table]["refresh_key"] in operation["predicate"], (
+            f"{table} was rebuilt whole instead of by key: {commit['operation']} {operation}"
+        )
+        sql = (demo_job.project / "specs" / "gold" / specs[table]["sql_file"]).read_text()
+        rebuilt = spark.sql(render_sql(sql, placeholders))
+        assert_df_equality(spark.table(name), rebuilt, ignore_row_order=True, ignore_nullable=True)
+    runs = {t["table"]: t for t in result.tables if t["layer"] == "gold"}
+    assert all(runs[t]["details"].get("refresh") == "by key" for t in gold_tables), runs
+    assert all(runs[t]["details"]["keys"] > 0 for t in gold_tables), runs
 
 
 def test_a_table_added_only_through_spec_rows_reaches_silver_and_gold(spark, small_job):

@@ -120,7 +120,14 @@ def ensure_tables(spark: SparkSession, table: SilverSpec, target: str, conformed
         table_id = stored.get(_INCARNATION) or _delta_table_id(spark, target)
     else:
         table_id = uuid.uuid4().hex
-        _create(spark, target, target_schema(table, conformed), table, {**shape, _INCARNATION: table_id})
+        _create(
+            spark,
+            target,
+            target_schema(table, conformed),
+            table,
+            {**shape, _INCARNATION: table_id},
+            change_feed=True,  # gold tables refreshed by key read what changed (layers/gold_refresh.py)
+        )
     silver = SilverTarget(target, table_id)
     if table.scd is not None and not table_exists(spark, silver.changes):
         # The change log keeps every accepted event, deletes included (tombstones).
@@ -150,6 +157,7 @@ def _create(
     table: SilverSpec,
     shape: dict[str, str],
     comment: str = "",
+    change_feed: bool = False,
 ) -> None:
     columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in schema.fields)
     sql = f"CREATE TABLE IF NOT EXISTS {name} ({columns}) USING DELTA"
@@ -161,6 +169,8 @@ def _create(
     properties = ", ".join(
         f"{_sql_string(TABLE_PROPERTY_PREFIX + k)} = {_sql_string(v)}" for k, v in shape.items()
     )
+    if change_feed:
+        properties += ", 'delta.enableChangeDataFeed' = 'true'"
     creating(lambda: spark.sql(f"{sql} TBLPROPERTIES ({properties})"))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
+_CREATE_RACE = re.compile(
+    r"TABLE_OR_VIEW_ALREADY_EXISTS|TableAlreadyExistsException|DELTA_TABLE_ALREADY_EXISTS|"
+    r"MetadataChangedException|ProtocolChangedException|DELTA_METADATA_CHANGED|DELTA_PROTOCOL_CHANGED"
+)
 _ORPHAN = re.compile(r"DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION.*?location \('(file:[^']+)'\)", re.DOTALL)
 
 __all__ = ["creating", "current_version", "last_commit", "table_exists"]
@@ -47,11 +52,26 @@ def current_version(spark: SparkSession, name: str) -> int | None:
 def creating[T](action: Callable[[], T]) -> T:
     """Run a write that may create a table; recover once from a create a killed run left half done.
 
+    Two tasks running at the same time may both create a shared table (the run records); the
+    loser's write is retried once, into the winner's table.
+
     A process killed while creating a table in the local metastore can leave the table's folder
     without registering the table; the next CREATE then refuses the non-empty location. No batch
     that wrote there was committed (the stream commits only after the write returns), so the folder
     is removed and the write retried. Only local (`file:`) locations are touched.
     """
+    try:
+        return action()
+    except Exception as exc:
+        if _CREATE_RACE.search(str(exc)):
+            # Another task (a for-each iteration at the same time) created it first: write again,
+            # now to the existing table.
+            log.info("a table was created by another task at the same time; writing again")
+            return action()
+        if not _ORPHAN.search(str(exc)):
+            raise
+    # The folder may be a table another task is registering right now: look again after a moment.
+    time.sleep(1)
     try:
         return action()
     except Exception as exc:

@@ -1,8 +1,9 @@
-"""Gold: tables rebuilt from the SQL files named in gold_tables.csv.
+"""Gold: tables built from the SQL files named in gold_tables.csv.
 
-A gold table is rebuilt only when one of the tables its SQL reads has a new Delta version since the
-last build; the versions it was built from are stored in the commit's `userMetadata`. So a run with
-nothing new upstream commits nothing.
+A gold table is refreshed only when one of the tables its SQL reads has a new Delta version since the
+last build (or its SQL changed); the versions it was built from are stored in the commit's
+`userMetadata`. So a run with nothing new upstream commits nothing. A table with a refresh key is
+refreshed by key where that is safe (layers/gold_refresh.py), else rebuilt whole.
 """
 
 from __future__ import annotations
@@ -15,8 +16,14 @@ from pyspark.sql import SparkSession
 
 from medallion.context import RunContext
 from medallion.delta.run_records import TableRun, timed
-from medallion.delta.tables import current_version, last_commit
-from medallion.errors import ParameterError
+from medallion.delta.tables import last_commit, table_exists
+from medallion.errors import ParameterError, SpecError
+from medallion.layers.gold_refresh import (
+    KeyedRefresh,
+    plan_keyed_refresh,
+    refresh_fingerprint,
+    upstream_state,
+)
 from medallion.specs.model import GoldSpec
 
 __all__ = ["build", "render_sql"]
@@ -41,26 +48,82 @@ def render_sql(sql: str, values: dict[str, str]) -> str:
 
 
 def build(spark: SparkSession, table: GoldSpec, ctx: RunContext, *, force: bool = False) -> TableRun:
-    """Rebuild one gold table if anything it reads changed (or `force`)."""
+    """Refresh one gold table if anything it reads changed (or `force`): by key when its spec allows
+    it and that is safe (layers/gold_refresh.py), else rebuilt whole."""
     run = TableRun(layer="gold", table=table.table)
     target = ctx.table("gold", table.table)
     with timed(run):
+        keyed = bool(table.refresh_key)
         upstream = {
-            f"{layer}.{name}": current_version(spark, ctx.table(layer, name))
+            f"{layer}.{name}".lower(): upstream_state(spark, ctx.table(layer, name), with_id=keyed)
             for layer, name in sorted(table.upstream)
         }
-        stamp = json.dumps({"medallion_upstream": upstream}, sort_keys=True)
-        previous = last_commit(spark, target)
-        if not force and previous is not None and previous.get("userMetadata") == stamp:
+        stamp = {
+            "medallion_upstream": {name: state["version"] for name, state in upstream.items()},
+            "fingerprint": refresh_fingerprint(table),
+        }
+        if keyed:
+            stamp["upstream_state"] = upstream
+        previous = _stamp_of(last_commit(spark, target))
+        if not force and previous == stamp:
             run.status = "skipped"
             run.details["reason"] = "upstream unchanged"
             return run
         df = spark.sql(render_sql(table.sql, ctx.placeholders()))
-        writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
-        writer.option("userMetadata", stamp).saveAsTable(target)
+        plan = None
+        if keyed and not force:
+            plan = _keyed_plan(spark, table, ctx, target, df, previous, upstream)
+            run.details["refresh"] = "by key" if not plan.reason else f"whole: {plan.reason}"
+        metadata = json.dumps(stamp, sort_keys=True)
+        if plan is not None and not plan.reason:
+            # Only the rows of the changed keys, replacing exactly those keys' rows in one commit.
+            _overwrite(df.where(plan.predicate), metadata).option("replaceWhere", plan.predicate).saveAsTable(
+                target
+            )
+            run.details["keys"] = len(plan.keys)
+            run.rows_read = plan.change_rows
+        else:
+            _overwrite(df, metadata).option("overwriteSchema", "true").saveAsTable(target)
+            run.rows_read = sum(spark.table(ctx.table(layer, name)).count() for layer, name in table.upstream)
         commit = last_commit(spark, target) or {}
         metrics = commit.get("operationMetrics") or {}
         run.rows_written = int(metrics.get("numOutputRows", 0))
-        run.rows_read = sum(spark.table(ctx.table(layer, name)).count() for layer, name in table.upstream)
-    log.info("gold %s: %d rows in %.1fs", table.table, run.rows_written, run.seconds)
+    log.info(
+        "gold %s: %d rows in %.1fs %s",
+        table.table,
+        run.rows_written,
+        run.seconds,
+        run.details.get("refresh", ""),
+    )
     return run
+
+
+def _overwrite(df, metadata: str):
+    return df.write.format("delta").mode("overwrite").option("userMetadata", metadata)
+
+
+def _stamp_of(commit: dict | None) -> dict:
+    """What the last build stored in its commit (`{}` if none, or from before stamps were JSON objects)."""
+    try:
+        stamp = json.loads((commit or {}).get("userMetadata") or "{}")
+    except ValueError:
+        return {}
+    return stamp if isinstance(stamp, dict) else {}
+
+
+def _keyed_plan(spark, table: GoldSpec, ctx: RunContext, target: str, df, previous: dict, upstream: dict):
+    """Plan a refresh by key; a result whose shape differs from the table's must be rebuilt whole."""
+    if table.refresh_key not in df.columns:
+        raise SpecError(
+            f"gold_tables.csv row {table.row}, column refresh_key: {table.refresh_key!r} is not a column "
+            f"of {table.sql_file} (its columns: {', '.join(df.columns)}); name one of them"
+        )
+    if not table_exists(spark, target):
+        return KeyedRefresh(reason="first build")
+    stored = spark.table(target).schema
+    if [(f.name, f.dataType) for f in stored.fields] != [(f.name, f.dataType) for f in df.schema.fields]:
+        return KeyedRefresh(reason="its columns changed")
+    key_type = df.schema[table.refresh_key].dataType
+    return plan_keyed_refresh(
+        spark, table, ctx, previous, upstream, key_type, lambda sql: render_sql(sql, ctx.placeholders())
+    )

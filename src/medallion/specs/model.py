@@ -160,6 +160,12 @@ class GoldSpec:
     upstream: tuple[tuple[str, str], ...] = ()  # (layer, table) referenced in the SQL
     description: str = ""
     row: int = 0
+    # Refresh by key (layers/gold_refresh.py): a column of the result, and the SQL finding which of
+    # its values changes upstream can alter; `changes_from` = the silver tables it reads `${changes}` of.
+    refresh_key: str = ""
+    keys_sql_file: str = ""
+    keys_sql: str = ""
+    changes_from: tuple[str, ...] = ()
 
 
 class Specs:

@@ -288,24 +288,30 @@ def _function_fix(name: str, functions: frozenset[str]) -> str:
     return f"{hint}only Spark SQL built-in functions are known (medallion/specs/spark_functions.txt)"
 
 
-def table_references(sql: str) -> tuple[list[TableRef], list[tuple[int, str, str]]]:
-    """`${layer}.table` references of gold SQL, plus (line, message, fix) for bad placeholders or quotes."""
+def table_references(
+    sql: str, extra_layers: tuple[str, ...] = ()
+) -> tuple[list[TableRef], list[tuple[int, str, str]]]:
+    """`${layer}.table` references of gold SQL, plus (line, message, fix) for bad placeholders or quotes.
+
+    `extra_layers` are more placeholders that name tables the same way (a keys SQL's `${changes}`).
+    """
+    known = (*PLACEHOLDERS, *extra_layers)
     tokens, errors = tokenize(sql)
     problems = [(line, message, "close every quote, comment and parenthesis") for line, message in errors]
     refs: list[TableRef] = []
     for i, token in enumerate(tokens):
         if token.kind != "placeholder":
             continue
-        if token.text not in PLACEHOLDERS:
+        if token.text not in known:
             problems.append(
                 (
                     token.line,
                     f"unknown placeholder ${{{token.text}}}",
-                    f"use one of {', '.join('${' + p + '}' for p in PLACEHOLDERS)}",
+                    f"use one of {', '.join('${' + p + '}' for p in known)}",
                 )
             )
             continue
-        if token.text not in LAYER_PLACEHOLDERS:
+        if token.text not in (*LAYER_PLACEHOLDERS, *extra_layers):
             continue
         dot = tokens[i + 1] if i + 1 < len(tokens) else None
         name = tokens[i + 2] if i + 2 < len(tokens) else None

@@ -14,19 +14,42 @@ def _refusal(location: str) -> Exception:
     )
 
 
-def test_a_local_orphan_folder_is_removed_and_the_write_retried(tmp_path):
-    orphan = tmp_path / "warehouse" / "s.db" / "t"
-    (orphan / "_delta_log").mkdir(parents=True)
-    calls = []
-
+def _writer(calls: list, failures: list[Exception]):
     def write():
         calls.append(1)
-        if len(calls) == 1:
-            raise _refusal(f"file:{orphan}")
+        if len(calls) <= len(failures):
+            raise failures[len(calls) - 1]
         return "created"
 
-    assert creating(write) == "created"
-    assert len(calls) == 2 and not orphan.exists()
+    return write
+
+
+def test_a_local_orphan_folder_is_removed_and_the_write_retried(tmp_path):
+    """Refused twice (a second look after a moment): the folder is a killed run's leftover."""
+    orphan = tmp_path / "warehouse" / "s.db" / "t"
+    (orphan / "_delta_log").mkdir(parents=True)
+    calls: list = []
+    refusal = _refusal(f"file:{orphan}")
+    assert creating(_writer(calls, [refusal, refusal])) == "created"
+    assert len(calls) == 3 and not orphan.exists()
+
+
+def test_a_table_another_task_is_creating_is_kept(tmp_path):
+    """Refused once, then accepted: another task was registering the table; nothing is removed."""
+    folder = tmp_path / "warehouse" / "s.db" / "t"
+    (folder / "_delta_log").mkdir(parents=True)
+    calls: list = []
+    assert creating(_writer(calls, [_refusal(f"file:{folder}")])) == "created"
+    assert len(calls) == 2 and folder.exists()
+
+
+def test_losing_a_create_race_writes_again_into_the_winners_table():
+    calls: list = []
+    race = Exception(
+        "[TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create table or view `s`.`t` because it already exists."
+    )
+    assert creating(_writer(calls, [race])) == "created"
+    assert len(calls) == 2
 
 
 def test_other_errors_and_remote_locations_are_left_alone(tmp_path):

@@ -4,9 +4,15 @@ Each row names a table and a `.sql` file under `gold/`. The SQL reads other tabl
 placeholders (`${silver}.fact_order`), which the runtime replaces with the target's schemas; the
 checks make sure every referenced table exists and that gold tables do not read each other in a
 cycle, and put the gold items in dependency order (a table after the gold tables it reads).
+
+Optional `refresh_key` + `refresh_keys_sql` make the table refresh by key: a second
+SQL file under `gold/` reads `${changes}.<silver table>` and returns the key values to rebuild
+(docs/specs.md, "Refresh by key").
 """
 
 from __future__ import annotations
+
+import re
 
 from medallion.errors import SpecProblem
 from medallion.specs.cells import did_you_mean, relative_path
@@ -15,10 +21,12 @@ from medallion.specs.model import GoldSpec
 from medallion.specs.registry import Draft, SpecFile, SpecKind
 from medallion.specs.sql_text import table_references
 
-__all__ = ["GOLD", "GOLD_FILE", "GOLD_SQL_FOLDER"]
+__all__ = ["CHANGES_PLACEHOLDER", "GOLD", "GOLD_FILE", "GOLD_SQL_FOLDER"]
 
 GOLD_FILE = "gold_tables.csv"
 GOLD_SQL_FOLDER = "gold"
+CHANGES_PLACEHOLDER = "changes"  # `${changes}.<silver table>` in a keys SQL file
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _parse_gold(row: Row, draft: Draft) -> None:
@@ -35,6 +43,7 @@ def _parse_gold(row: Row, draft: Draft) -> None:
             pair = (ref.layer, ref.table)
             if pair not in upstream:
                 upstream.append(pair)
+    refresh_key, keys_file, keys_sql, changes_from = _parse_refresh(row, draft)
     draft.add(
         "gold",
         GoldSpec(
@@ -44,22 +53,68 @@ def _parse_gold(row: Row, draft: Draft) -> None:
             upstream=tuple(upstream),
             description=row.get("description"),
             row=row.number,
+            refresh_key=refresh_key,
+            keys_sql_file=keys_file,
+            keys_sql=keys_sql,
+            changes_from=changes_from,
         ),
     )
 
 
-def _read_gold_sql(row: Row, sql_file: str, draft: Draft) -> str:
+def _parse_refresh(row: Row, draft: Draft) -> tuple[str, str, str, tuple[str, ...]]:
+    """`refresh_key` and `refresh_keys_sql`: both or neither; the keys SQL's `${changes}` tables."""
+    key, keys_file = row.get("refresh_key"), row.get("refresh_keys_sql").replace("\\", "/")
+    if not key and not keys_file:
+        return "", "", "", ()
+    if not keys_file or not key:
+        missing = "refresh_keys_sql" if key else "refresh_key"
+        draft.problems.append(
+            row.problem(
+                missing,
+                f"{missing} is empty but {'refresh_key' if key else 'refresh_keys_sql'} is set",
+                "set both to refresh this table by key (docs/specs.md), or neither to rebuild it whole",
+            )
+        )
+        return "", "", "", ()
+    if not _IDENTIFIER.match(key):
+        draft.problems.append(
+            row.problem(
+                "refresh_key", f"{key!r} is not a column name", "name one column of the table's result"
+            )
+        )
+    if not relative_path(row, "refresh_keys_sql", keys_file, draft, f"a file under {GOLD_SQL_FOLDER}/"):
+        return key, "", "", ()
+    keys_sql = _read_gold_sql(row, keys_file, draft, column="refresh_keys_sql")
+    display = draft.display(f"{GOLD_SQL_FOLDER}/{keys_file}")
+    refs, problems = table_references(keys_sql, extra_layers=(CHANGES_PLACEHOLDER,))
+    for line, message, fix in problems:
+        draft.problems.append(SpecProblem(display, line, "", message, fix))
+    changes = tuple(dict.fromkeys(ref.table for ref in refs if ref.layer == CHANGES_PLACEHOLDER))
+    if keys_sql.strip() and not changes and not problems:
+        draft.problems.append(
+            SpecProblem(
+                display,
+                0,
+                "",
+                "the keys SQL reads no ${changes}.<table>, so it cannot say which keys changed",
+                "select the key from ${changes}.<silver table> (rows changed since the last build)",
+            )
+        )
+    return key, keys_file, keys_sql, changes
+
+
+def _read_gold_sql(row: Row, sql_file: str, draft: Draft, column: str = "sql_file") -> str:
     path = draft.specs_dir / GOLD_SQL_FOLDER / sql_file
     display = draft.display(f"{GOLD_SQL_FOLDER}/{sql_file}")
     if not sql_file.lower().endswith(".sql"):
-        draft.problems.append(row.problem("sql_file", f"{sql_file!r} is not a .sql file", "name a .sql file"))
+        draft.problems.append(row.problem(column, f"{sql_file!r} is not a .sql file", "name a .sql file"))
         return ""
     if not path.is_file():
         draft.problems.append(
             row.problem(
-                "sql_file",
+                column,
                 f"{display} not found",
-                f"create it, or fix sql_file: it is relative to {draft.display(GOLD_SQL_FOLDER)}/",
+                f"create it, or fix {column}: it is relative to {draft.display(GOLD_SQL_FOLDER)}/",
             )
         )
         return ""
@@ -83,21 +138,36 @@ def check_gold(draft: Draft) -> None:
     known = {layer: dict.fromkeys(i.table.lower() for i in draft.of(layer)) for layer in ("bronze", "silver")}
     known["gold"] = dict.fromkeys(gold)
     for item in draft.of("gold"):
-        if not item.sql:
-            continue
-        display = f"{GOLD_SQL_FOLDER}/{item.sql_file}"
-        refs, _ = table_references(item.sql)
-        for ref in refs:
-            if not draft.readable(ref.layer) or ref.table.lower() in known[ref.layer]:
+        for sql_file, sql in ((item.sql_file, item.sql), (item.keys_sql_file, item.keys_sql)):
+            if not sql:
                 continue
-            draft.problem(
-                display,
-                ref.line,
-                "",
-                f"${{{ref.layer}}}.{ref.table} is not a {ref.layer} table in the specs",
-                did_you_mean(ref.table, known[ref.layer], f"{ref.layer} tables"),
-            )
+            refs, _ = table_references(sql, extra_layers=(CHANGES_PLACEHOLDER,))
+            for ref in refs:
+                if ref.layer == CHANGES_PLACEHOLDER:
+                    _check_changes_ref(draft, item, sql_file, ref)
+                elif draft.readable(ref.layer) and ref.table.lower() not in known[ref.layer]:
+                    draft.problem(
+                        f"{GOLD_SQL_FOLDER}/{sql_file}",
+                        ref.line,
+                        "",
+                        f"${{{ref.layer}}}.{ref.table} is not a {ref.layer} table in the specs",
+                        did_you_mean(ref.table, known[ref.layer], f"{ref.layer} tables"),
+                    )
     draft.items["gold"] = list(_dependency_order(draft, gold))
+
+
+def _check_changes_ref(draft: Draft, item: GoldSpec, sql_file: str, ref) -> None:
+    """`${changes}.t`: t must be a silver table the gold SQL reads (its change feed is read)."""
+    read = [table for layer, table in item.upstream if layer == "silver"]
+    if ref.table.lower() in {t.lower() for t in read}:
+        return
+    draft.problem(
+        f"{GOLD_SQL_FOLDER}/{sql_file}",
+        ref.line,
+        "",
+        f"${{changes}}.{ref.table} is not a silver table that {item.sql_file} reads",
+        did_you_mean(ref.table, read, f"silver tables {item.sql_file} reads"),
+    )
 
 
 def _dependency_order(draft: Draft, gold: dict[str, GoldSpec]) -> tuple[GoldSpec, ...]:
@@ -170,7 +240,7 @@ GOLD = SpecKind(
         SpecFile(
             GOLD_FILE,
             required=("table", "sql_file"),
-            optional=("description",),
+            optional=("description", "refresh_key", "refresh_keys_sql"),
             unique=("table",),
             identifiers=("table",),
             parse=_parse_gold,

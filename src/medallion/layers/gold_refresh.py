@@ -1,0 +1,182 @@
+"""Incremental gold refresh: rebuild only the slices of a gold table that new silver data can change.
+
+A gold table with a `refresh_key` (a column of its result) and a keys SQL file (gold_tables.csv)
+is refreshed by key: the keys SQL reads `${changes}.<silver table>` — the rows of that table changed
+since the versions the gold table was built from, before and after each change, read from Delta's
+change data feed — and returns the key values whose gold rows may differ. The gold SQL then runs
+for those keys only and replaces exactly those rows (`replaceWhere`), in one commit.
+
+Whenever that cannot be proven safe the table is rebuilt whole and the reason recorded: first
+build, SQL changed, an upstream table recreated or without its change feed, a changed table the
+keys SQL does not read, or more keys than MAX_KEYS.
+"""
+
+from __future__ import annotations
+
+import decimal
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from medallion.delta.tables import last_commit
+from medallion.specs.model import GoldSpec
+
+if TYPE_CHECKING:
+    from medallion.context import RunContext
+
+__all__ = ["MAX_KEYS", "KeyedRefresh", "plan_keyed_refresh", "refresh_fingerprint", "upstream_state"]
+
+log = logging.getLogger(__name__)
+
+# Above this many keys a refresh by key costs about what a rebuild does, and its predicate grows long.
+MAX_KEYS = 5000
+CHANGE_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
+_CHANGES = re.compile(r"\$\{\s*changes\s*\}\s*\.\s*(`?)(\w+)\1")
+
+
+def refresh_fingerprint(table: GoldSpec) -> str:
+    """A short hash of the SQL (and keys SQL): a changed query must rebuild the table whole."""
+    text = "\n-- keys --\n".join((table.sql, table.keys_sql, table.refresh_key))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def upstream_state(spark: SparkSession, name: str, with_id: bool) -> dict[str, Any]:
+    """An upstream table's current version (and Delta table id, to notice a recreated table)."""
+    commit = last_commit(spark, name)
+    state: dict[str, Any] = {"version": None if commit is None else int(commit["version"])}
+    if with_id and commit is not None:
+        state["id"] = str(DeltaTable.forName(spark, name).detail().first()["id"])
+    return state
+
+
+@dataclass
+class KeyedRefresh:
+    """The outcome of planning: `predicate` and `keys` to refresh by key, or `reason` to rebuild."""
+
+    reason: str = ""  # why the whole table is rebuilt ("" = refresh by key)
+    keys: list[Any] = field(default_factory=list)
+    predicate: str = ""
+    change_rows: int = 0
+
+
+def plan_keyed_refresh(
+    spark: SparkSession,
+    table: GoldSpec,
+    ctx: RunContext,
+    previous: dict[str, Any],
+    current: dict[str, dict[str, Any]],
+    key_type: Any,
+    render: Callable[[str], str],
+) -> KeyedRefresh:
+    """Decide between a refresh by key and a full rebuild, and find the keys for the former.
+
+    `previous` is the stamp of the last build, `current` the upstream state now (by `layer.table`);
+    `render` fills the SQL's placeholders.
+    """
+    if not previous:
+        return KeyedRefresh(reason="first build")
+    if previous.get("fingerprint") != refresh_fingerprint(table):
+        return KeyedRefresh(reason="its SQL changed since the last build")
+    before: dict[str, dict[str, Any]] = previous.get("upstream_state") or {}
+    covered = {f"silver.{name.lower()}" for name in table.changes_from}
+    changed = [name for name, state in current.items() if before.get(name) != state]
+    for name in changed:
+        old, new = before.get(name), current[name]
+        if name.lower() not in covered:
+            table_name = name.split(".", 1)[1]
+            return KeyedRefresh(
+                reason=f"{name} changed and the keys SQL does not read ${{changes}}.{table_name}"
+            )
+        if old is None or None in (old["version"], new["version"]) or old.get("id") != new.get("id"):
+            return KeyedRefresh(reason=f"{name} was recreated since the last build")
+        if old["version"] > new["version"]:
+            return KeyedRefresh(reason=f"{name} was recreated since the last build")
+    if not _literal_renderer(key_type):
+        kind = key_type.simpleString()
+        return KeyedRefresh(
+            reason=f"refresh key {table.refresh_key} has type {kind}, which has no literal here"
+        )
+    views, rows = {}, 0
+    for name in table.changes_from:
+        qualified = f"silver.{name.lower()}"
+        full_name = ctx.table("silver", name)
+        view = f"medallion_changes_{table.table}_{name}".lower()
+        if qualified in changed:
+            try:
+                changes = _change_feed(
+                    spark, full_name, before[qualified]["version"] + 1, current[qualified]["version"]
+                )
+                rows += changes.count()
+            except Exception as exc:  # change feed off, or its files vacuumed: rebuild whole
+                if "AnalysisException" not in type(exc).__name__ and "DELTA_" not in str(exc):
+                    raise
+                first = str(exc).strip().splitlines()[0][:200]
+                return KeyedRefresh(reason=f"the change data feed of {qualified} cannot be read ({first})")
+        else:
+            changes = _no_changes(spark, full_name)
+        changes.createOrReplaceTempView(view)
+        views[name.lower()] = view
+    keys_frame = spark.sql(render(_CHANGES.sub(lambda m: views[m.group(2).lower()], table.keys_sql)))
+    keys = [row[0] for row in keys_frame.distinct().limit(MAX_KEYS + 1).collect()]
+    if len(keys) > MAX_KEYS:
+        return KeyedRefresh(reason=f"more than {MAX_KEYS} keys changed", change_rows=rows)
+    return KeyedRefresh(
+        keys=keys, predicate=key_predicate(table.refresh_key, keys, key_type), change_rows=rows
+    )
+
+
+def key_predicate(column: str, keys: list[Any], key_type: Any) -> str:
+    """`col IN (...)` for `replaceWhere`, NULL-safe; FALSE when there are no keys."""
+    render = _literal_renderer(key_type)
+    values = [render(k) for k in keys if k is not None]
+    parts = [f"`{column}` IN ({', '.join(values)})"] if values else []
+    if any(k is None for k in keys):
+        parts.append(f"`{column}` IS NULL")
+    return " OR ".join(parts) or "FALSE"
+
+
+def _literal_renderer(data_type: Any):
+    """A function writing a Python value of `data_type` as a Spark SQL literal (None if unsupported)."""
+    name = data_type.typeName()
+    if name == "string":
+        return lambda v: "'" + str(v).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if name == "date":
+        return lambda v: f"DATE'{v.isoformat()}'"
+    if name in ("timestamp", "timestamp_ntz"):
+        return lambda v: f"TIMESTAMP'{v.isoformat(sep=' ')}'"
+    if name in ("integer", "long", "short", "byte"):
+        return lambda v: str(int(v))
+    if name == "decimal":
+        return lambda v: f"{decimal.Decimal(v)}BD"
+    if name == "boolean":
+        return lambda v: "TRUE" if v else "FALSE"
+    return None
+
+
+def _change_feed(spark: SparkSession, name: str, start: int, end: int) -> DataFrame:
+    """Rows changed in versions start..end, pre- and post-images included."""
+    return (
+        spark.read.format("delta")
+        .option("readChangeFeed", "true")
+        .option("startingVersion", start)
+        .option("endingVersion", end)
+        .table(name)
+    )
+
+
+def _no_changes(spark: SparkSession, name: str) -> DataFrame:
+    """An empty frame shaped like the change feed of `name` (the table did not change)."""
+    return (
+        spark.table(name)
+        .where(F.lit(False))
+        .withColumn("_change_type", F.lit(None).cast("string"))
+        .withColumn("_commit_version", F.lit(None).cast("long"))
+        .withColumn("_commit_timestamp", F.lit(None).cast("timestamp"))
+    )
