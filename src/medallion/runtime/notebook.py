@@ -13,7 +13,6 @@ import linecache
 import logging
 import os
 import re
-import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -168,37 +167,11 @@ def _run_target(path: Path, cell: Cell) -> Path:
     return other
 
 
-class _SharedWorkingDir:
-    """The notebook's folder as the process's working directory (as on Databricks), shared by the
-    notebooks of a for-each task that run at the same time in threads: the first one in changes it,
-    the last one out restores it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._folder: Path | None = None
-        self._before = ""
-
-    @contextmanager
-    def __call__(self, folder: Path) -> Iterator[None]:
-        with self._lock:
-            if self._users and self._folder != folder:
-                raise NotebookFormatError(
-                    f"notebooks in {self._folder} and {folder} run at the same time; the local runner "
-                    "runs concurrent notebooks from one folder only"
-                )
-            if not self._users:
-                self._before, self._folder = os.getcwd(), folder
-                os.chdir(folder)
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._users -= 1
-                if not self._users:
-                    os.chdir(self._before)
-                    self._folder = None
-
-
-_working_dir = _SharedWorkingDir()
+@contextmanager
+def _working_dir(folder: Path) -> Iterator[None]:
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)

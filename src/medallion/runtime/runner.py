@@ -1,21 +1,18 @@
-"""Run a bundle job on this machine: its notebook tasks, in this process, in dependency order.
+"""Run a bundle job on this machine: its notebook tasks, in this process, one after another.
 
 The job definition is the one deployed to Databricks (resources/*.yml), read through the bundle
 with the target's local values. A local run keeps the parts that decide *what* runs (task order,
-for-each inputs and their concurrency, parameters, task values) and ignores the parts that decide
-*where* (clusters, libraries, retries, timeouts, notifications): tasks run one after another, once
-each, and a for-each task's iterations run up to its `concurrency` at a time in threads sharing the
-one Spark session, as they would share a cluster.
+for-each inputs, parameters, task values) and ignores the parts that decide *where and how*
+(clusters, libraries, concurrency, retries, timeouts, notifications): tasks and for-each
+iterations run sequentially, once each.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -199,41 +196,23 @@ class _JobRun:
         chosen = [item for item in inputs if not self.tables or _label(item) in self.tables]
         skipped = len(inputs) - len(chosen)
         note = f" ({skipped} not selected by --table)" if skipped else ""
-        workers = min(task.concurrency, len(chosen)) or 1
-        self.echo(f"[{task.key}] for each of {len(chosen)} inputs{note}, {workers} at a time")
-        failed = threading.Event()
-
-        def iteration(item: Any) -> TaskRun | None:
-            if failed.is_set():  # an earlier iteration failed: start no more, as the loop did
-                return None
+        self.echo(f"[{task.key}] for each of {len(chosen)} inputs{note}")
+        for item in chosen:
             label = _label(item)
-            self.echo(f"[{task.key}] {label} ...")
             context = self._context(task.iteration_key, item)
-            run = self._notebook(task, task.iteration_key, context, label=label, report=False)
+            self.echo(f"[{task.key}] {label} ...")
+            run = self._notebook(task, task.iteration_key, context, label=label)
+            parent.iterations.append(run)
             self.echo(f"[{task.key}] {label} ... {_status_text(run)}")
             if run.status == "failed":
-                failed.set()
-            return run
-
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=task.key) as pool:
-            runs = [run for run in pool.map(iteration, chosen) if run is not None]
-        parent.iterations.extend(runs)
-        for run in runs:  # in input order, whichever iteration finished first
-            self.result.tables.extend(_reported_tables(run.exit_value, task.key))
-        first_failure = next((run for run in runs if run.status == "failed"), None)
-        if first_failure is not None:
-            parent.status, parent.error = "failed", first_failure.error
+                parent.status, parent.error = "failed", run.error
+                break
         parent.seconds = time.perf_counter() - start
         self.echo(f"[{task.key}] {_status_text(parent)}")
         return parent
 
     def _notebook(
-        self,
-        task: PlannedTask,
-        values_key: str,
-        context: RefContext,
-        label: str | None = None,
-        report: bool = True,
+        self, task: PlannedTask, values_key: str, context: RefContext, label: str | None = None
     ) -> TaskRun:
         start = time.perf_counter()
         run = TaskRun(task.key, "ok", input=label, notebook=task.notebook)
@@ -250,8 +229,7 @@ class _JobRun:
             log.debug("task %s%s failed", task.key, f" ({label})" if label else "", exc_info=exc)
             return self._failed(run, task, label, _describe(exc), start)
         run.seconds = time.perf_counter() - start
-        if report:
-            self.result.tables.extend(_reported_tables(run.exit_value, task.key))
+        self.result.tables.extend(_reported_tables(run.exit_value, task.key))
         return run
 
     def _failed(

@@ -46,7 +46,6 @@ class PlannedTask:
     depends_on: tuple[str, ...] = ()
     for_each_inputs: Any = None  # the for_each_task `inputs`; None for a plain notebook task
     iteration_key: str = ""  # task_key of the nested task
-    concurrency: int = 1  # for_each_task `concurrency`: iterations run at the same time
 
     @property
     def is_for_each(self) -> bool:
@@ -265,14 +264,13 @@ def _select(raw: dict[str, dict[str, Any]], wanted: list[str], where: str) -> se
 def _planned(task: dict[str, Any], job_file: Path, where: str) -> PlannedTask:
     key = str(task["task_key"])
     depends = tuple(str(dep.get("task_key")) for dep in task.get("depends_on") or [])
-    body, inputs, iteration_key, concurrency = task, None, "", 1
+    body, inputs, iteration_key = task, None, ""
     if "for_each_task" in task:
         loop = task["for_each_task"] or {}
         if "inputs" not in loop or not isinstance(loop.get("task"), dict):
             raise BundleConfigError(f"{where}: for_each_task of task {key!r} needs `inputs` and `task`")
         body, inputs = loop["task"], loop["inputs"]
         iteration_key = str(body.get("task_key") or f"{key}_iteration")
-        concurrency = _concurrency(loop.get("concurrency", 1), key, where)
     notebook_task = body.get("notebook_task")
     if not isinstance(notebook_task, dict) or not notebook_task.get("notebook_path"):
         kinds = [k for k in body if k.endswith("_task")] or ["none"]
@@ -294,18 +292,4 @@ def _planned(task: dict[str, Any], job_file: Path, where: str) -> PlannedTask:
         depends_on=depends,
         for_each_inputs=inputs,
         iteration_key=iteration_key,
-        concurrency=concurrency,
     )
-
-
-def _concurrency(value: Any, key: str, where: str) -> int:
-    """for_each_task `concurrency`: a whole number from 1 to 100 (the Jobs API's limit)."""
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        number = 0
-    if not 1 <= number <= 100:
-        raise BundleConfigError(
-            f"{where}: for_each_task concurrency of task {key!r} is {value!r}; use a whole number from 1 to 100"
-        )
-    return number

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from medallion.bundle import load_bundle
-from medallion.errors import BundleConfigError, JobRunError, ParameterError
+from medallion.errors import JobRunError, ParameterError
 from medallion.runtime.runner import run_job
 
 SEP = "\n# COMMAND ----------\n"
@@ -131,13 +131,18 @@ def test_full_run_order_parameters_and_tables(tmp_path):
     assert result.ok, result.error
     seen = calls(root)
     order = [(c["file"], c.get("table") or c.get("n")) for c in seen]
-    # The three loads run at the same time (concurrency 4), in any order; literal has concurrency 1.
-    assert order[0] == ("plan.py", None)
-    assert sorted(order[1:4]) == [("load.py", "a"), ("load.py", "b"), ("load.py", "c")]
-    assert order[4:] == [("literal.py", "1"), ("literal.py", "2"), ("final.py", None)]
+    assert order == [
+        ("plan.py", None),
+        ("load.py", "a"),
+        ("load.py", "b"),
+        ("load.py", "c"),
+        ("literal.py", "1"),
+        ("literal.py", "2"),
+        ("final.py", None),
+    ]
     plan_params = seen[0]
     assert plan_params == {"file": "plan.py", "catalog": "dev_catalog", "mode": "full", "shared": "from-job"}
-    load_a = next(c for c in seen if c.get("table") == "a")
+    load_a = seen[1]
     assert load_a["shared"] == "task-full"  # base_parameters beat job parameters
     assert load_a["catalog"] == "dev_catalog"
     assert load_a["who"] == "load_one"
@@ -149,8 +154,7 @@ def test_full_run_order_parameters_and_tables(tmp_path):
     assert [t["table"] for t in result.tables] == ["a", "b", "c", "summary"]
     assert lines[0] == "[plan] ..."
     assert lines[1].startswith("[plan] ... ok ")
-    assert "[load] for each of 3 inputs, 3 at a time" in lines
-    assert "[literal] for each of 2 inputs, 1 at a time" in lines
+    assert "[load] for each of 3 inputs" in lines
     assert "[load] b ..." in lines
     assert any(line.startswith("[load] b ... ok ") and line.endswith("s") for line in lines)
 
@@ -172,7 +176,7 @@ def test_table_filter_applies_to_every_for_each_task(tmp_path):
     assert result.ok, result.error
     ran = [(c["file"], c.get("table") or c.get("n")) for c in calls(root)]
     assert ran == [("plan.py", None), ("load.py", "b"), ("literal.py", "2"), ("final.py", None)]
-    assert "[load] for each of 1 inputs (2 not selected by --table), 1 at a time" in lines
+    assert "[load] for each of 1 inputs (2 not selected by --table)" in lines
 
 
 def test_unknown_table_names_the_known_ones(tmp_path):
@@ -197,11 +201,8 @@ def test_unknown_task_lists_the_keys(tmp_path):
         run(make_project(tmp_path), tasks=["nope"])
 
 
-@pytest.mark.parametrize("concurrency", [1, 4])
-def test_failure_stops_the_run_and_names_task_input_notebook_and_cell(tmp_path, concurrency):
-    """One at a time, no iteration starts after a failure; at 4 at a time c may have started already."""
-    job = JOB.replace("concurrency: 4", f"concurrency: {concurrency}")
-    root = make_project(tmp_path, fail_on="b", job=job)
+def test_failure_stops_the_run_and_names_task_input_notebook_and_cell(tmp_path):
+    root = make_project(tmp_path, fail_on="b")
     result, lines = run(root)
     assert not result.ok
     source = (root / "nb" / "load.py").read_text().splitlines()
@@ -215,12 +216,8 @@ def test_failure_stops_the_run_and_names_task_input_notebook_and_cell(tmp_path, 
         ("literal", "skipped"),
         ("final", "skipped"),
     ]
-    inputs = [i.input for i in result.task_runs[1].iterations]
-    loads = [c.get("table") for c in calls(root) if c["file"] == "load.py"]
-    if concurrency == 1:
-        assert inputs == loads == ["a", "b"]
-    else:  # iterations are listed in input order, whichever finished first
-        assert inputs[:2] == ["a", "b"] and sorted(loads) == inputs
+    assert [i.input for i in result.task_runs[1].iterations] == ["a", "b"]  # c never started
+    assert [c.get("table") for c in calls(root) if c["file"] == "load.py"] == ["a", "b"]
     assert "[literal] skipped" in lines and "[final] skipped" in lines
     assert any(line.startswith("[load] b ... FAILED ") for line in lines)
     summary = result.summary()
@@ -270,52 +267,3 @@ def test_missing_notebook_is_reported_before_running(tmp_path):
 def test_table_filter_needs_a_for_each_task(tmp_path):
     with pytest.raises(ParameterError, match="--table only filters for-each tasks"):
         run(make_project(tmp_path), tasks=["plan"], tables=["a"])
-
-
-def test_iterations_run_up_to_the_concurrency_at_a_time(tmp_path):
-    """Each load notebook waits up to 1 s for the others: with concurrency 3 all three are inside at
-    once; with 1 they never overlap (the wait times out and each run stays alone)."""
-    wait = [
-        RECORD,
-        "import builtins, threading, time\n"
-        "gate = builtins.__dict__.setdefault('_runner_test_gate', {'inside': 0, 'most': 0, 'lock': threading.Lock()})\n"
-        "with gate['lock']:\n"
-        "    gate['inside'] += 1\n"
-        "    gate['most'] = max(gate['most'], gate['inside'])\n"
-        "deadline = time.monotonic() + 1\n"
-        "while gate['inside'] < 3 and time.monotonic() < deadline:\n"
-        "    time.sleep(0.01)\n"
-        "record(most=gate['most'])\n"
-        "with gate['lock']:\n"
-        "    gate['inside'] -= 1",
-    ]
-    for concurrency, most in ((3, 3), (1, 1)):
-        import builtins
-
-        builtins.__dict__.pop("_runner_test_gate", None)
-        job = JOB.replace("concurrency: 4", f"concurrency: {concurrency}")
-        root = make_project(tmp_path / str(concurrency), job=job, notebooks={"load.py": wait})
-        result, _ = run(root, tasks=["load"])
-        assert result.ok, result.error
-        assert max(c.get("most", 0) for c in calls(root)) == most
-    builtins.__dict__.pop("_runner_test_gate", None)
-
-
-def test_a_bad_concurrency_is_named(tmp_path):
-    root = make_project(tmp_path, job=JOB.replace("concurrency: 4", "concurrency: lots"))
-    with pytest.raises(BundleConfigError, match=r"concurrency of task 'load' is 'lots'; use a whole number"):
-        run(root)
-
-
-def test_locally_the_demo_job_builds_silver_one_table_at_a_time(project_root):
-    """Bronze tables are independent; silver runs alone so a fact's foreign-key rule sees this run's
-    dimension (local.yml), while the deployed dev target keeps its own concurrency."""
-    from medallion.runtime.task_graph import plan_job
-
-    bundle = load_bundle(project_root)
-    local = {t.key: t.concurrency for t in plan_job(bundle, "dev").tasks if t.is_for_each}
-    assert local == {"bronze": 2, "silver": 1}
-    import yaml
-
-    deployed = yaml.safe_load((project_root / "databricks.yml").read_text())["targets"]["dev"]["variables"]
-    assert deployed["silver_concurrency"] == 2
