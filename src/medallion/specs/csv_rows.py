@@ -80,6 +80,9 @@ def read_csv(
         for number, record in enumerate(reader, start=2):
             if not any(cell.strip() for cell in record):
                 continue
+            if len(record) < len(headers) and not set(headers[len(record) :]) & set(required):
+                # Trailing optional cells may be left out (a row typed by hand): they are empty.
+                record = [*record, *([""] * (len(headers) - len(record)))]
             if len(record) != len(headers):
                 problems.append(_ragged(display, number, len(record), len(headers)))
                 continue

@@ -109,8 +109,8 @@ def _parse_file(spec_file: SpecFile, draft: Draft) -> None:
         if not spec_file.unique:
             spec_file.parse(row, draft)
             continue
-        if any(not row.get(name) for name in spec_file.unique):
-            continue
+        if any(not row.get(name) for name in spec_file.unique if name in spec_file.required):
+            continue  # reported above; an empty optional cell is a value of its own (e.g. no column)
         for name in spec_file.identifiers:
             value = row.get(name)
             if value and not IDENTIFIER.match(value):

@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "specs and configuration",
         ("medallion.specs", "medallion.bundle", "medallion.context", "medallion.params", "medallion.datagen"),
     ),
-    ("delta plumbing", ("medallion.delta",)),
+    ("delta plumbing and Unity Catalog security", ("medallion.delta", "medallion.security")),
     ("data quality", ("medallion.quality",)),
     ("layers and orchestration", ("medallion.layers",)),
     ("entry points", ("medallion.runtime", "medallion.cli")),

@@ -9,10 +9,11 @@ from __future__ import annotations
 from medallion.specs.kinds.data_quality import DATA_QUALITY
 from medallion.specs.kinds.gold import GOLD
 from medallion.specs.kinds.history import HISTORY
+from medallion.specs.kinds.security import SECURITY
 from medallion.specs.kinds.tables import TABLES
 from medallion.specs.registry import register_kind
 
-__all__ = ["DATA_QUALITY", "GOLD", "HISTORY", "TABLES"]
+__all__ = ["DATA_QUALITY", "GOLD", "HISTORY", "SECURITY", "TABLES"]
 
-for _kind in (TABLES, HISTORY, GOLD, DATA_QUALITY):
+for _kind in (TABLES, HISTORY, GOLD, DATA_QUALITY, SECURITY):
     register_kind(_kind)

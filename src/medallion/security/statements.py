@@ -1,0 +1,193 @@
+"""Unity Catalog SQL for the security specs: the mask and row-filter functions, and the statements that
+attach them, tag objects and grant privileges.
+
+Pure text, no Spark: the same function bodies are created on Databricks and evaluated locally for a
+persona (`persona_sql`), so what a persona sees locally is what the workspace would show. Functions
+live in the protected table's schema and are named `medallion_mask_<table>_<column>` and
+`medallion_filter_<table>`; the prefix marks what reconcile owns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from medallion.specs.security_model import ColumnMask, RowFilter, SecuritySpec
+from medallion.specs.sql_text import column_references
+
+__all__ = [
+    "FUNCTION_PREFIX",
+    "FunctionSql",
+    "MemberCheck",
+    "SecurableNames",
+    "filter_expression",
+    "filter_function",
+    "mask_expression",
+    "mask_function",
+    "quote_name",
+    "sql_string",
+]
+
+FUNCTION_PREFIX = "medallion_"
+MEMBER_FUNCTION = "is_account_group_member"
+REDACTED = "***"
+
+
+def quote_name(*parts: str) -> str:
+    """`a`.`b`.`c` with backticks doubled inside names."""
+    return ".".join("`" + part.replace("`", "``") + "`" for part in parts)
+
+
+def sql_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@dataclass(frozen=True)
+class SecurableNames:
+    """Where a target's objects live: the catalog and the schema of each layer."""
+
+    catalog: str
+    schemas: dict[str, str]  # layer -> schema
+
+    def table(self, table: str) -> str:
+        """`layer.table` -> `catalog`.`schema`.`table`."""
+        layer, name = table.split(".", 1)
+        return quote_name(self.catalog, self.schemas[layer], name)
+
+    def function(self, table: str, name: str) -> str:
+        layer = table.split(".", 1)[0]
+        return quote_name(self.catalog, self.schemas[layer], name)
+
+
+@dataclass(frozen=True)
+class MemberCheck:
+    """How group membership is asked: `is_account_group_member('g')` on Databricks; a persona's
+    groups bound as TRUE/FALSE literals locally (`MemberCheck.of(groups)`)."""
+
+    groups: frozenset[str] | None = None  # None: ask the workspace
+
+    @classmethod
+    def of(cls, groups: list[str] | tuple[str, ...]) -> MemberCheck:
+        return cls(frozenset(groups))
+
+    def __call__(self, group: str) -> str:
+        if self.groups is None:
+            return f"{MEMBER_FUNCTION}({sql_string(group)})"
+        return "TRUE" if group in self.groups else "FALSE"
+
+
+WORKSPACE = MemberCheck()
+
+
+def mask_expression(mask: ColumnMask, value: str = "value", member: MemberCheck = WORKSPACE) -> str:
+    """The masked value of `value` (a parameter name or column): raw for exempt groups."""
+    masked = _masked(mask, value)
+    if not mask.exempt_groups:
+        return masked
+    exempt = " OR ".join(member(group) for group in mask.exempt_groups)
+    return f"CASE WHEN {exempt} THEN {value} ELSE {masked} END"
+
+
+def _masked(mask: ColumnMask, value: str) -> str:
+    kind, argument = mask.kind, mask.argument
+    if kind == "redact":
+        return sql_string(argument or REDACTED)
+    if kind == "hash":
+        return f"sha2(CAST({value} AS STRING), 256)"
+    if kind == "partial":
+        keep = int(argument)
+        return f"concat(repeat('*', greatest(length({value}) - {keep}, 0)), right({value}, {keep}))"
+    if kind == "email_domain":
+        return f"regexp_replace({value}, '^[^@]*', {sql_string(REDACTED)})"
+    if kind == "year_only":
+        if mask.data_type == "date":
+            return f"make_date(year({value}), 1, 1)"
+        return f"date_trunc('YEAR', {value})"
+    if kind == "null":
+        return f"CAST(NULL AS {(mask.data_type or 'STRING').upper()})"
+    if kind == "sql":
+        return f"({_bind(argument, {'value': value})})"
+    raise ValueError(f"unknown mask kind {kind!r}")
+
+
+def _bind(expression: str, names: dict[str, str]) -> str:
+    """Replace whole-word names in an expression (outside quotes) with other names."""
+    if all(old == new for old, new in names.items()):
+        return expression
+    pieces = re.split(r"('(?:[^'\\]|\\.)*'|`[^`]*`)", expression)
+    for i in range(0, len(pieces), 2):
+        for old, new in names.items():
+            pieces[i] = re.sub(rf"(?<![\w.]){re.escape(old)}(?!\w)", new, pieces[i])
+    return "".join(pieces)
+
+
+@dataclass(frozen=True)
+class FunctionSql:
+    """A SQL function to create: its name, statement, and comment. The comment ends with a
+    fingerprint of the signature and body, so reconcile sees a changed function in its comment."""
+
+    name: str
+    sql: str
+    comment: str
+
+
+def _function(name: str, params: str, returns: str, body: str, about: str) -> FunctionSql:
+    fingerprint = hashlib.sha256(f"{params}|{returns}|{body}".encode()).hexdigest()[:12]
+    comment = f"medallion: {about} #{fingerprint}"
+    sql = (
+        f"CREATE OR REPLACE FUNCTION {name}({params})\n"
+        f"RETURNS {returns}\n"
+        f"COMMENT {sql_string(comment)}\n"
+        f"RETURN {body}"
+    )
+    return FunctionSql(name, sql, comment)
+
+
+def mask_function(mask: ColumnMask, names: SecurableNames, data_type: str = "") -> FunctionSql:
+    """The function of one column mask (in the table's schema)."""
+    table = mask.table.split(".", 1)[1]
+    name = names.function(mask.table, f"{FUNCTION_PREFIX}mask_{table}_{mask.column}".lower())
+    column_type = (data_type or mask.data_type or "string").upper()
+    params = ", ".join([f"value {column_type}", *(f"{c} STRING" for c in mask.using_columns)])
+    about = f"mask of {mask.table}.{mask.column} (specs/security/column_masks.csv row {mask.row})"
+    return _function(name, params, column_type, mask_expression(mask), about)
+
+
+def filter_columns(filters: tuple[RowFilter, ...]) -> tuple[str, ...]:
+    """The columns the predicates of one table read, in order of first use (the function's parameters)."""
+    seen: dict[str, str] = {}
+    for row_filter in filters:
+        for ref in column_references(row_filter.predicate or ""):
+            if len(ref.parts) == 1:
+                seen.setdefault(ref.parts[0].lower(), ref.parts[0])
+    return tuple(seen.values())
+
+
+def filter_expression(filters: tuple[RowFilter, ...], member: MemberCheck = WORKSPACE) -> str:
+    """TRUE for the rows a member of any listed group may see; FALSE for everyone else."""
+    parts = []
+    for row_filter in sorted(filters, key=lambda f: f.row):
+        if row_filter.predicate is None:
+            parts.append(member(row_filter.group))
+        else:
+            parts.append(f"({member(row_filter.group)} AND ({row_filter.predicate}))")
+    return " OR ".join(parts) or "FALSE"
+
+
+def filter_function(
+    table: str, filters: tuple[RowFilter, ...], names: SecurableNames, types: dict[str, str]
+) -> tuple[FunctionSql, tuple[str, ...]]:
+    """The row-filter function of one table (from all its row_filters.csv rows), and its columns."""
+    short = table.split(".", 1)[1]
+    name = names.function(table, f"{FUNCTION_PREFIX}filter_{short}".lower())
+    columns = filter_columns(filters)
+    params = ", ".join(f"{c} {(types.get(c.lower()) or 'string').upper()}" for c in columns)
+    rows = ", ".join(str(f.row) for f in sorted(filters, key=lambda f: f.row))
+    about = f"row filter of {table} (specs/security/row_filters.csv rows {rows})"
+    return _function(name, params, "BOOLEAN", filter_expression(filters), about), columns
+
+
+def protected_columns(spec: SecuritySpec, table: str) -> dict[str, ColumnMask]:
+    """Masked columns of a table, by lower-case name."""
+    return {m.column.lower(): m for m in spec.masks_of(table)}

@@ -1,0 +1,133 @@
+"""Typed security specs (`specs/security/*.csv`): column masks, row filters, tags and grants.
+
+Parsed and checked by the `security` spec kind (specs/kinds/security.py); turned into Unity Catalog
+statements by `medallion.security`. Table names are `layer.table` once checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "MASK_KINDS",
+    "PRIVILEGES",
+    "SECURABLE_TYPES",
+    "ColumnMask",
+    "Grant",
+    "RowFilter",
+    "SecuritySpec",
+    "Tag",
+]
+
+# Mask kind -> the column types it fits ("" = any type). `sql` takes its expression from `argument`.
+MASK_KINDS: dict[str, tuple[str, ...]] = {
+    "redact": ("string",),
+    "hash": ("string",),
+    "partial": ("string",),
+    "email_domain": ("string",),
+    "year_only": ("date", "timestamp", "timestamp_ntz"),
+    "null": (),
+    "sql": (),
+}
+
+SECURABLE_TYPES = ("catalog", "schema", "table", "volume")
+_COMMON = ("ALL PRIVILEGES", "APPLY TAG", "MANAGE", "BROWSE")
+# The privileges Unity Catalog grants on each securable type (a privilege granted on a container is
+# inherited by what it holds, so catalog and schema accept their children's privileges too).
+PRIVILEGES: dict[str, tuple[str, ...]] = {
+    "table": ("SELECT", "MODIFY", "ALL PRIVILEGES", "APPLY TAG", "MANAGE"),
+    "volume": ("READ VOLUME", "WRITE VOLUME", "ALL PRIVILEGES", "APPLY TAG", "MANAGE"),
+    "schema": (
+        *_COMMON,
+        "USE SCHEMA",
+        "CREATE TABLE",
+        "CREATE FUNCTION",
+        "CREATE VOLUME",
+        "CREATE MODEL",
+        "SELECT",
+        "MODIFY",
+        "EXECUTE",
+        "READ VOLUME",
+        "WRITE VOLUME",
+    ),
+    "catalog": (
+        *_COMMON,
+        "USE CATALOG",
+        "CREATE SCHEMA",
+        "USE SCHEMA",
+        "CREATE TABLE",
+        "CREATE FUNCTION",
+        "CREATE VOLUME",
+        "CREATE MODEL",
+        "SELECT",
+        "MODIFY",
+        "EXECUTE",
+        "READ VOLUME",
+        "WRITE VOLUME",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ColumnMask:
+    """Who sees a column's raw value (`exempt_groups`) and what everyone else sees (`kind`)."""
+
+    table: str  # layer.table
+    column: str
+    kind: str
+    data_type: str = ""  # the column's type, when the specs declare it
+    argument: str = ""  # partial: characters kept; redact: the text shown; sql: the expression
+    exempt_groups: tuple[str, ...] = ()
+    using_columns: tuple[str, ...] = ()
+    description: str = ""
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """One row of row_filters.csv: members of `group` see the rows `predicate` allows (all if None)."""
+
+    table: str  # layer.table
+    group: str
+    predicate: str | None  # None = all rows
+    description: str = ""
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Tag:
+    table: str  # layer.table
+    column: str  # "" = the table itself
+    key: str
+    value: str
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Grant:
+    principal: str
+    securable_type: str
+    name: str  # catalog / layer (schema) / layer.table / layer.volume, as in the specs
+    privileges: tuple[str, ...]
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class SecuritySpec:
+    """Everything `specs/security/` declares (each part may be empty)."""
+
+    masks: tuple[ColumnMask, ...] = ()
+    filters: tuple[RowFilter, ...] = ()
+    tags: tuple[Tag, ...] = ()
+    grants: tuple[Grant, ...] = ()
+
+    def masks_of(self, table: str) -> tuple[ColumnMask, ...]:
+        return tuple(m for m in self.masks if m.table == table)
+
+    def filters_of(self, table: str) -> tuple[RowFilter, ...]:
+        return tuple(f for f in self.filters if f.table == table)
+
+    @property
+    def protected_tables(self) -> tuple[str, ...]:
+        """Tables with a mask or a filter, in spec order."""
+        return tuple(dict.fromkeys([*(m.table for m in self.masks), *(f.table for f in self.filters)]))
