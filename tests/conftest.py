@@ -13,8 +13,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # fixtures are built once. Files that share a session-scoped lakehouse or deployment form one unit,
 # so that is built once too.
 SHARED_FIXTURE_GROUPS = {
-    "tests/integration/test_job_end_to_end.py": "small_job",
-    "tests/integration/test_point_in_time.py": "small_job",
+    "tests/integration/test_job_end_to_end.py": "built_lakehouses",
+    "tests/integration/test_point_in_time.py": "built_lakehouses",
+    "tests/integration/test_security_personas.py": "built_lakehouses",
     "tests/bundle/test_deploy.py": "deployment",
     "tests/bundle/test_deploy_check.py": "deployment",
 }
@@ -22,7 +23,7 @@ SHARED_FIXTURE_GROUPS = {
 # beside many short ones instead of last and alone. Seconds are from `--durations` on a 2-core machine.
 SLOWEST_FIRST = (
     "tests/integration/test_scd_crash.py",  # ~190 s, mostly in its own Spark subprocesses
-    "small_job",  # ~110 s
+    "built_lakehouses",  # ~200 s: the demo_job and small_job fixtures and their tests
     "tests/scd/test_properties.py",  # ~110 s
     "tests/integration/test_scd_cases.py",  # ~80 s
     "tests/integration/test_quality_end_to_end.py",  # ~65 s

@@ -16,6 +16,7 @@ from pathlib import Path
 from medallion.bundle import load_bundle
 from medallion.errors import MedallionError, SpecError
 from medallion.params import find_project_root, resolve_context
+from medallion.security.persona import lakehouse_tables, persona_query
 from medallion.specs import load_specs
 
 __all__ = ["main"]
@@ -94,6 +95,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
     p.add_argument("--limit", type=int, default=1000, help="rows shown at most (default 1000)")
+    p.add_argument(
+        "--as",
+        dest="as_groups",
+        default="",
+        metavar="GROUP[,GROUP]",
+        help="answer as a member of these groups would see it on Databricks (specs/security: grants, "
+        "masks, row filters)",
+    )
     p.set_defaults(handler=_sql)
 
     p = sub.add_parser("tables", help="list local tables with row count, Delta version, last update")
@@ -232,8 +241,18 @@ def _sql(args) -> int:
 
     bundle, target = _bundle_and_target(args)
     spark = get_spark(bundle, target)
-    print(format_rows(spark.sql(args.query), args.format, limit=args.limit))
+    frame = _persona_frame(spark, args, bundle, target) if args.as_groups else spark.sql(args.query)
+    print(format_rows(frame, args.format, limit=args.limit))
     return 0
+
+
+def _persona_frame(spark, args, bundle, target):
+    groups = tuple(g.strip() for g in args.as_groups.split(",") if g.strip())
+    ctx = resolve_context({"target": target}, bundle.root)
+    spec = load_specs(ctx.specs_dir).of("security")[0]
+    schemas = {layer: getattr(ctx, f"{layer}_schema") for layer in ("bronze", "silver", "gold")}
+    tables = lakehouse_tables(spark, ctx.catalog, schemas)
+    return persona_query(spark, args.query, groups, spec, ctx.catalog, schemas, tables)
 
 
 def _tables(args) -> int:

@@ -8,74 +8,19 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
+from demo_job import generate_drops
 
-from medallion.bundle import load_bundle
-from medallion.datagen import generate_data
 from medallion.delta.tables import current_version, last_commit
 from medallion.layers.gold import render_sql
 from medallion.runtime.runner import run_job
 
 pytestmark = pytest.mark.spark
-
-
-@dataclass
-class DemoJob:
-    bundle: object
-    project: Path
-    landing: Path
-    schemas: dict[str, str]
-    result: object
-
-
-@pytest.fixture(scope="module")
-def demo_job(spark_session, project_root, tmp_path_factory):
-    """The demo specs' job run once on two generated drops, in schemas of its own (BUNDLE_VAR_*)."""
-    project = tmp_path_factory.mktemp("demo_job") / "project"
-    project.mkdir()
-    for name in ("databricks.yml", "local.yml"):
-        shutil.copy(project_root / name, project / name)
-    for folder in ("resources", "notebooks", "specs"):
-        shutil.copytree(project_root / folder, project / folder)
-    schemas = {layer: f"demo_job_{layer}" for layer in ("bronze", "silver", "gold")}
-    with pytest.MonkeyPatch.context() as patch:
-        for layer, name in schemas.items():
-            patch.setenv(f"BUNDLE_VAR_{layer}_schema", name)
-        bundle = load_bundle(project)
-        landing = Path(bundle.resolve_variables("dev", local=True)["landing_root"])
-        _generate(project, landing, rows=300, seed=7, batches=2)
-        result = run_job(spark_session, bundle, "dev", echo=lambda *_: None)
-        yield DemoJob(bundle, project, landing, schemas, result)
-
-
-def _generate(project: Path, landing: Path, *, rows: int, seed: int, batches: int, suffix: str = "") -> None:
-    """Landing drops of the demo's sample data; with `suffix`, one more drop under new file names."""
-    target = project / "later_drop" if suffix else landing
-    generate_data(
-        project / "specs" / "sample_data.json",
-        target,
-        rows=rows,
-        seed=seed,
-        start_date=date(2024, 1, 1),
-        end_date=date(2024, 2, 29),
-        batches=batches,
-        anomalies=False,
-    )
-    if suffix:  # moved in as a later delivery would arrive: new files beside the earlier ones
-        for file in sorted(target.rglob("*.csv")) + sorted(target.rglob("*.json")):
-            if "_manifests" in file.parts:
-                continue
-            dest = landing / file.relative_to(target)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(file, dest.with_name(f"{dest.stem}{suffix}{dest.suffix}"))
-        shutil.rmtree(target)
 
 
 def _events(landing: Path, folder: str, key: str) -> dict[str, list[tuple[datetime, dict]]]:
@@ -193,7 +138,7 @@ def test_a_new_drop_refreshes_gold_by_key_to_what_a_rebuild_gives(spark, demo_jo
     gold table refreshed by key holds exactly the rows its SQL gives over all of silver."""
     for layer, name in demo_job.schemas.items():
         monkeypatch.setenv(f"BUNDLE_VAR_{layer}_schema", name)
-    _generate(demo_job.project, demo_job.landing, rows=40, seed=8, batches=1, suffix="_later")
+    generate_drops(demo_job.project, demo_job.landing, rows=40, seed=8, batches=1, suffix="_later")
     gold_tables = ("daily_sales", "customer_lifetime_value", "product_performance")
     names = {t: f"spark_catalog.{demo_job.schemas['gold']}.{t}" for t in gold_tables}
     before = {t: current_version(spark, n) for t, n in names.items()}

@@ -71,6 +71,10 @@ class MemberCheck:
     def of(cls, groups: list[str] | tuple[str, ...]) -> MemberCheck:
         return cls(frozenset(groups))
 
+    def is_member(self, group: str) -> bool:
+        """Locally: whether the persona is in `group` (never asked of the workspace check)."""
+        return self.groups is not None and group in self.groups
+
     def __call__(self, group: str) -> str:
         if self.groups is None:
             return f"{MEMBER_FUNCTION}({sql_string(group)})"
