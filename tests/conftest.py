@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from project_files import copy_bundle
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,10 +90,4 @@ def spark(request, spark_session):
 @pytest.fixture
 def project_copy(tmp_path) -> Path:
     """A copy of the project's bundle, notebooks and specs to change freely in a test."""
-    root = tmp_path / "project"
-    root.mkdir()
-    for name in ("databricks.yml", "local.yml"):
-        shutil.copy(PROJECT_ROOT / name, root / name)
-    for folder in ("resources", "notebooks", "specs"):
-        shutil.copytree(PROJECT_ROOT / folder, root / folder)
-    return root
+    return copy_bundle(PROJECT_ROOT, tmp_path / "project")

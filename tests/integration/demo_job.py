@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from project_files import copy_bundle
 
 from medallion.bundle import load_bundle
 from medallion.datagen import generate_data
@@ -27,12 +28,7 @@ class DemoJob:
 
 def build_demo_job(spark_session, project_root: Path, folder: Path) -> DemoJob:
     """The demo specs' job run once on two generated drops, in schemas of its own (BUNDLE_VAR_*)."""
-    project = folder / "project"
-    project.mkdir()
-    for name in ("databricks.yml", "local.yml"):
-        shutil.copy(project_root / name, project / name)
-    for sub in ("resources", "notebooks", "specs"):
-        shutil.copytree(project_root / sub, project / sub)
+    project = copy_bundle(project_root, folder / "project")
     schemas = {layer: f"demo_job_{layer}" for layer in ("bronze", "silver", "gold")}
     with pytest.MonkeyPatch.context() as patch:
         for layer, name in schemas.items():

@@ -8,11 +8,11 @@ table and a gold SQL file). Building it is one job run; each test asserts on its
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from project_files import copy_bundle
 
 from medallion.bundle import load_bundle
 from medallion.runtime.runner import JobRunResult, run_job
@@ -72,12 +72,7 @@ class SmallJob:
 
 def build_small_job(spark, project_root: Path, folder: Path) -> SmallJob:
     """Copy the project, add the kiosk spec rows and the landing files, run the job once."""
-    project = folder / "project"
-    project.mkdir(parents=True)
-    for name in ("databricks.yml", "local.yml"):
-        shutil.copy(project_root / name, project / name)
-    for sub in ("resources", "notebooks", "specs"):
-        shutil.copytree(project_root / sub, project / sub)
+    project = copy_bundle(project_root, folder / "project")
     specs = project / "specs"
     for file, lines in KIOSK_SPEC_ROWS.items():
         with (specs / file).open("a") as handle:

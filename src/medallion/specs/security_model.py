@@ -31,40 +31,30 @@ MASK_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 SECURABLE_TYPES = ("catalog", "schema", "table", "volume")
-_COMMON = ("ALL PRIVILEGES", "APPLY TAG", "MANAGE", "BROWSE")
-# The privileges Unity Catalog grants on each securable type (a privilege granted on a container is
-# inherited by what it holds, so catalog and schema accept their children's privileges too).
+# The privileges Unity Catalog grants on each securable type. A privilege granted on a container is
+# inherited by what it holds, so a schema accepts its tables' and volumes' privileges, and the
+# catalog its schemas'.
+_SCHEMA_PRIVILEGES = (
+    "ALL PRIVILEGES",
+    "APPLY TAG",
+    "MANAGE",
+    "BROWSE",
+    "USE SCHEMA",
+    "CREATE TABLE",
+    "CREATE FUNCTION",
+    "CREATE VOLUME",
+    "CREATE MODEL",
+    "SELECT",
+    "MODIFY",
+    "EXECUTE",
+    "READ VOLUME",
+    "WRITE VOLUME",
+)
 PRIVILEGES: dict[str, tuple[str, ...]] = {
     "table": ("SELECT", "MODIFY", "ALL PRIVILEGES", "APPLY TAG", "MANAGE"),
     "volume": ("READ VOLUME", "WRITE VOLUME", "ALL PRIVILEGES", "APPLY TAG", "MANAGE"),
-    "schema": (
-        *_COMMON,
-        "USE SCHEMA",
-        "CREATE TABLE",
-        "CREATE FUNCTION",
-        "CREATE VOLUME",
-        "CREATE MODEL",
-        "SELECT",
-        "MODIFY",
-        "EXECUTE",
-        "READ VOLUME",
-        "WRITE VOLUME",
-    ),
-    "catalog": (
-        *_COMMON,
-        "USE CATALOG",
-        "CREATE SCHEMA",
-        "USE SCHEMA",
-        "CREATE TABLE",
-        "CREATE FUNCTION",
-        "CREATE VOLUME",
-        "CREATE MODEL",
-        "SELECT",
-        "MODIFY",
-        "EXECUTE",
-        "READ VOLUME",
-        "WRITE VOLUME",
-    ),
+    "schema": _SCHEMA_PRIVILEGES,
+    "catalog": (*_SCHEMA_PRIVILEGES, "USE CATALOG", "CREATE SCHEMA"),
 }
 
 
