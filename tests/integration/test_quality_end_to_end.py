@@ -117,7 +117,14 @@ def test_every_injected_row_is_quarantined_by_its_rule_and_every_row_is_accounte
     result = run_job(spark, bundle, "dev", echo=lambda *_: None)
     # Every table is built; then the alerts task fails with the notify alerts the run breached.
     statuses = {t.task_key: t.status for t in result.task_runs}
-    assert statuses == {"plan": "ok", "bronze": "ok", "silver": "ok", "gold": "ok", "dq_alerts": "failed"}
+    assert statuses == {
+        "plan": "ok",
+        "bronze": "ok",
+        "silver": "ok",
+        "gold": "ok",
+        "security": "ok",
+        "dq_alerts": "failed",
+    }
     assert "action notify" in result.error and "fact_order_line." in result.error
     specs = load_specs(project_copy / "specs")
     silver_schema = f"spark_catalog.{isolated_schemas['silver']}"

@@ -8,8 +8,9 @@ up, reruns it to completion and compares the silver table, its change log and it
 the uninterrupted run's, row for row (all columns but `_quarantined_at`, the wall-clock time).
 
 Environment:
-    SCD_CRASH_TRIALS  number of kill-and-rerun trials (default 2, what `make test` runs);
-                      e.g. `SCD_CRASH_TRIALS=50 .venv/bin/pytest tests/integration/test_scd_crash.py -s`
+    SCD_CRASH_TRIALS  number of kill-and-rerun trials (default 1, what `make test` runs: each CI run
+                      kills at a new random moment); for a search, e.g.
+                      `SCD_CRASH_TRIALS=50 .venv/bin/pytest tests/integration/test_scd_crash.py -s`
     SCD_CRASH_SEED    base seed of the kill delays (default: a fresh one, printed). Trial i kills
                       after uniform(0, T) seconds with random.Random(f"{seed}:{i}"), T the
                       uninterrupted run's build time; the line `trial i: seed=... kill after ...s`
@@ -35,7 +36,7 @@ import pytest
 pytestmark = [pytest.mark.spark, pytest.mark.timeout(1500)]
 
 WORKER = Path(__file__).with_name("scd_crash_worker.py")
-TRIALS = int(os.environ.get("SCD_CRASH_TRIALS", "2"))
+TRIALS = int(os.environ.get("SCD_CRASH_TRIALS", "1"))
 FAST_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 TIMEOUT = 1800  # seconds for one worker run; a loaded 2-core runner is slow, a hang is a failure
 

@@ -75,4 +75,4 @@ def test_dev_expectation_carries_the_development_prefix(project):
     assert expected.job_name == "[dev jane_doe] medallion-dev"
     assert expected.run_as is None
     assert expected.schemas == ("dev.jane_doe_bronze", "dev.jane_doe_silver", "dev.jane_doe_gold")
-    assert expected.task_keys == ("plan", "bronze", "silver", "gold", "dq_alerts")
+    assert expected.task_keys == ("plan", "bronze", "silver", "gold", "security", "dq_alerts")

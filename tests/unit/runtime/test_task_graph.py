@@ -27,9 +27,10 @@ def context(**kwargs) -> RefContext:
 
 def test_project_job_runs_plan_bronze_silver_gold():
     tasks = plan_tasks(load_bundle(PROJECT), "dev")
-    assert [t.key for t in tasks] == ["plan", "bronze", "silver", "gold", "dq_alerts"]
-    plan, bronze, silver, gold, alerts = tasks
+    assert [t.key for t in tasks] == ["plan", "bronze", "silver", "gold", "security", "dq_alerts"]
+    plan, bronze, silver, gold, security, alerts = tasks
     assert alerts.depends_on == ("gold",) and alerts.base_parameters == {"run_id": "{{job.run_id}}"}
+    assert security.depends_on == ("gold",) and security.notebook == PROJECT / "notebooks" / "35_security.py"
     assert plan.notebook == PROJECT / "notebooks" / "00_plan.py"
     assert bronze.is_for_each and silver.is_for_each and not gold.is_for_each
     assert bronze.for_each_inputs == "{{tasks.plan.values.bronze_tables}}"

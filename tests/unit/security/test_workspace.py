@@ -1,0 +1,186 @@
+"""The security step against a workspace, with a recording stand-in for Spark: `information_schema` rows
+become the actual state, only the planned statements run, and a second run runs nothing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from medallion.security.reconcile import SecurityState, desired_state, plan
+from medallion.security.statements import SecurableNames
+from medallion.security.workspace import STATE_TABLE, read_actual_state, reconcile, security_step
+from medallion.specs import load_specs
+
+NAMES = SecurableNames("main", {"bronze": "b", "silver": "s", "gold": "g"})
+
+
+class Row(dict):
+    def asDict(self):
+        return dict(self)
+
+    def __getitem__(self, key):
+        return dict.__getitem__(self, key)
+
+
+class FakeWorkspace:
+    """Answers information_schema queries from lists of rows; records every other statement."""
+
+    def __init__(self, views: dict[str, list[dict]]):
+        self.views = views
+        self.executed: list[str] = []
+        self.state: str | None = None
+        self.catalog = self
+
+    def tableExists(self, name: str) -> bool:
+        return self.state is not None and name.endswith(STATE_TABLE)
+
+    def sql(self, text: str):
+        match = re.search(r"information_schema\.(\w+)", text)
+        if match:
+            rows = self.views.get(match.group(1), [])
+        elif text.startswith("SELECT owned"):
+            rows = [{"owned": self.state}]
+        else:
+            self.executed.append(text)
+            if text.startswith("INSERT OVERWRITE"):
+                self.state = re.search(r"SELECT '(.*)' AS owned", text).group(1).replace("\\'", "'")
+            rows = []
+        return type("Frame", (), {"collect": lambda _self: [Row(r) for r in rows]})()
+
+
+def _views_from(spec) -> dict[str, list[dict]]:
+    """information_schema rows for a workspace that already matches `spec`."""
+    state = desired_state(spec, NAMES)
+    unq = lambda name: [p.strip("`") for p in name.split("`.`")]  # noqa: E731
+    views: dict[str, list[dict]] = {
+        k: [] for k in ("column_masks", "row_filters", "routines", "table_tags", "column_tags")
+    }
+    for (table, column), (function, using) in state.masks.items():
+        c, s, t = unq(table)
+        fc, fs, fn = unq(function)
+        views["column_masks"].append(
+            {
+                "catalog_name": c,
+                "schema_name": s,
+                "table_name": t,
+                "column_name": column,
+                "mask_catalog": fc,
+                "mask_schema": fs,
+                "mask_name": fn,
+                "mask_col_usage": ",".join(using) or None,
+            }
+        )
+    for table, (function, columns) in state.filters.items():
+        c, s, t = unq(table)
+        fc, fs, fn = unq(function)
+        views["row_filters"].append(
+            {
+                "catalog_name": c,
+                "schema_name": s,
+                "table_name": t,
+                "filter_catalog": fc,
+                "filter_schema": fs,
+                "filter_name": fn,
+                "filter_col_usage": ",".join(columns),
+            }
+        )
+    for function, comment in state.functions.items():
+        c, s, n = unq(function)
+        views["routines"].append(
+            {"routine_catalog": c, "routine_schema": s, "routine_name": n, "comment": comment}
+        )
+    for (table, column), tags in state.tags.items():
+        c, s, t = unq(table)
+        for key, value in tags.items():
+            row = {"catalog_name": c, "schema_name": s, "table_name": t, "tag_name": key, "tag_value": value}
+            views["column_tags" if column else "table_tags"].append(
+                {**row, "column_name": column} if column else row
+            )
+    for kind, securable, principal, privilege in state.grants:
+        parts = unq(securable)
+        if kind == "catalog":
+            views.setdefault("catalog_privileges", []).append(
+                {"catalog_name": parts[0], "grantee": principal, "privilege_type": privilege}
+            )
+        elif kind == "schema":
+            views.setdefault("schema_privileges", []).append(
+                {
+                    "catalog_name": parts[0],
+                    "schema_name": parts[1],
+                    "grantee": principal,
+                    "privilege_type": privilege,
+                }
+            )
+        else:
+            views.setdefault("table_privileges", []).append(
+                {
+                    "table_catalog": parts[0],
+                    "table_schema": parts[1],
+                    "table_name": parts[2],
+                    "grantee": principal,
+                    "privilege_type": privilege,
+                }
+            )
+    return views
+
+
+def test_information_schema_rows_read_back_as_the_state_they_describe(project_root: Path):
+    spec = load_specs(project_root / "specs").of("security")[0]
+    actual = read_actual_state(FakeWorkspace(_views_from(spec)), NAMES)
+    desired = desired_state(spec, NAMES)
+    assert (actual.masks, actual.filters, actual.functions, actual.tags, actual.grants) == (
+        desired.masks,
+        desired.filters,
+        desired.functions,
+        desired.tags,
+        desired.grants,
+    )
+
+
+def test_reconcile_runs_only_what_drifted_then_nothing(project_root: Path):
+    spec = load_specs(project_root / "specs").of("security")[0]
+    views = _views_from(spec)
+    views["column_masks"] = [
+        r for r in views["column_masks"] if r["column_name"] != "email"
+    ]  # dropped by hand
+    workspace = FakeWorkspace(views)
+    planned = reconcile(workspace, spec, NAMES, execute=False)
+    assert planned.statements == [
+        "ALTER TABLE `main`.`s`.`dim_customer` ALTER COLUMN `email` SET MASK `main`.`s`.`medallion_mask_dim_customer_email`"
+    ]
+    assert workspace.executed == [] and not planned.executed  # a plan only
+
+    done = reconcile(workspace, spec, NAMES, execute=True)
+    assert workspace.executed[0] == planned.statements[0]
+    assert workspace.executed[-1].startswith(f"INSERT OVERWRITE `main`.`s`.`{STATE_TABLE}`") and done.executed
+
+    # The stand-in's information_schema does not change, but what the specs owned is now remembered:
+    # removing the analysts' grants from the specs revokes them, and nothing else.
+    trimmed = type(spec)(
+        spec.masks, spec.filters, spec.tags, tuple(g for g in spec.grants if g.principal != "analysts")
+    )
+    views["column_masks"] = _views_from(spec)["column_masks"]
+    again = reconcile(FakeWorkspaceWithState(views, workspace.state), trimmed, NAMES, execute=False)
+    assert again.statements and all(
+        s.startswith("REVOKE") and s.endswith("FROM `analysts`") for s in again.statements
+    )
+
+
+class FakeWorkspaceWithState(FakeWorkspace):
+    def __init__(self, views, state):
+        super().__init__(views)
+        self.state = state
+
+
+def test_locally_the_step_prints_the_plan_a_fresh_workspace_would_need(project_root: Path):
+    spec = load_specs(project_root / "specs").of("security")[0]
+    result, lines = security_step(None, spec, NAMES, unity_catalog=False, apply=True)
+    assert not result.executed
+    assert result.statements == plan(desired_state(spec, NAMES), SecurityState())
+    assert "no Unity Catalog here" in lines[0] and f"{len(result.statements)} statement(s)" in lines[0]
+    assert (
+        len(lines) == 1 + 5 + 1
+        and lines[-1] == f"  ... and {len(result.statements) - 5} more (docs/security.md)"
+    )
+    unity, _ = security_step(FakeWorkspace(_views_from(spec)), spec, NAMES, unity_catalog=True, apply=True)
+    assert unity.statements == [] and unity.executed  # already in place: nothing runs
