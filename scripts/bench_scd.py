@@ -310,7 +310,8 @@ def check_sample(spark, table, silver: str, bronze_tables: list[str], keys: list
     """The engine's rows for `keys` against the reference computed from all their bronze events."""
     from pyspark.sql import functions as F
 
-    from medallion.layers.transforms import DELETE_FLAG, conform
+    from medallion.layers.transforms import conform
+    from medallion.names import IS_DELETE as DELETE_FLAG
 
     columns = (KEY, *TRACKED, *UNTRACKED, SEQ, "_source_file", "_ingested_at", *VALIDITY)
     batches = []

@@ -191,6 +191,13 @@ def _validate(args) -> int:
         f"specs OK: {len(specs.bronze)} bronze, {len(specs.silver)} silver, "
         f"{len(specs.gold)} gold tables in {specs_dir}"
     )
+    security = specs.of("security")
+    if security and (security[0].masks or security[0].filters or security[0].tags or security[0].grants):
+        spec = security[0]
+        print(
+            f"security: {len(spec.masks)} column masks, {len(spec.protected_tables)} protected tables, "
+            f"{len(spec.tags)} tags, {len(spec.grants)} grants"
+        )
     return 0
 
 

@@ -32,6 +32,13 @@ def test_validate_ok(tmp_path: Path):
     result = _validate(_project(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "specs OK: 2 bronze, 2 silver, 2 gold tables" in result.stdout
+    assert "security:" not in result.stdout  # no specs/security/ in this project
+
+
+def test_validate_summarises_the_security_specs(project_root: Path):
+    result = _validate(project_root)
+    assert result.returncode == 0, result.stderr
+    assert "security: 5 column masks, 1 protected tables, 8 tags, 15 grants" in result.stdout
 
 
 @pytest.mark.parametrize(
