@@ -80,8 +80,8 @@ def _parse_mask(row: Row, draft: Draft) -> None:
 
 def _parse_filter(row: Row, draft: Draft) -> None:
     group = row.get("group")
-    if group and not _PRINCIPAL.match(group):
-        draft.problems.append(row.problem("group", f"{group!r} is not a group name", _PRINCIPAL_FIX))
+    if group:
+        _check_principal(row, "group", group, "group", draft)
     predicate = row.get("predicate")
     if predicate.lower() != ALL_ROWS:
         for message, fix in expression_problems(predicate):
@@ -118,10 +118,7 @@ def _parse_tag(row: Row, draft: Draft) -> None:
 
 def _parse_grant(row: Row, draft: Draft) -> None:
     principal = row.get("principal")
-    if not _PRINCIPAL.match(principal):
-        draft.problems.append(
-            row.problem("principal", f"{principal!r} is not a principal name", _PRINCIPAL_FIX)
-        )
+    _check_principal(row, "principal", principal, "principal", draft)
     kind = choice(row, "securable_type", SECURABLE_TYPES, draft)
     privileges: list[str] = []
     for item in re.split(r"[,;]", row.get("privileges")):
@@ -151,15 +148,21 @@ def _parse_grant(row: Row, draft: Draft) -> None:
 _PRINCIPAL_FIX = "a group, user e-mail or service principal id: no quotes or backticks, no outer spaces"
 
 
+def _check_principal(row: Row, column: str, name: str, what: str, draft: Draft) -> bool:
+    """A well-formed principal name; a bad one is reported at its cell."""
+    if _PRINCIPAL.match(name):
+        return True
+    draft.problems.append(row.problem(column, f"{name!r} is not a {what} name", _PRINCIPAL_FIX))
+    return False
+
+
 def _principals(row: Row, column: str, draft: Draft) -> tuple[str, ...]:
     names: list[str] = []
     for item in re.split(r"[,;]", row.get(column)):
         name = item.strip()
         if not name:
             continue
-        if not _PRINCIPAL.match(name):
-            draft.problems.append(row.problem(column, f"{name!r} is not a group name", _PRINCIPAL_FIX))
-        elif name not in names:
+        if _check_principal(row, column, name, "group", draft) and name not in names:
             names.append(name)
     return tuple(names)
 
