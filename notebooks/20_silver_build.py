@@ -29,6 +29,7 @@ from medallion.delta.run_records import exit_value
 from medallion.layers import silver
 from medallion.layers.build_plan import select_tables
 from medallion.params import context_from_widgets, declare_widgets
+from medallion.security.protect import table_guard
 from medallion.specs import load_specs
 
 declare_widgets(dbutils, table="", full_refresh="", run_id="")
@@ -43,8 +44,17 @@ refresh = (
 # COMMAND ----------
 
 run_id = dbutils.widgets.get("run_id")
+guard = table_guard(spark, specs, ctx)  # masks, row filter and tags before a new table's first row
 runs = [
-    silver.build(spark, table, ctx, full_refresh=table.table in refresh, run_id=run_id, alerts=specs.alerts)
+    silver.build(
+        spark,
+        table,
+        ctx,
+        full_refresh=table.table in refresh,
+        run_id=run_id,
+        alerts=specs.alerts,
+        guard=guard,
+    )
     for table in tables
 ]
 for run in runs:

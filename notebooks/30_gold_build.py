@@ -29,6 +29,7 @@ from medallion.delta.run_records import exit_value
 from medallion.layers import gold
 from medallion.layers.build_plan import select_tables
 from medallion.params import context_from_widgets, declare_widgets, parse_flag
+from medallion.security.protect import table_guard
 from medallion.specs import load_specs
 
 declare_widgets(dbutils, table="", force="false")
@@ -39,7 +40,8 @@ force = parse_flag("force", dbutils.widgets.get("force"))
 
 # COMMAND ----------
 
-runs = [gold.build(spark, table, ctx, force=force) for table in tables]
+guard = table_guard(spark, specs, ctx)  # masks, row filter and tags before a new table's first row
+runs = [gold.build(spark, table, ctx, force=force, guard=guard) for table in tables]
 for run in runs:
     print(
         f"{run.layer}.{run.table}: {run.status}, read {run.rows_read}, wrote {run.rows_written}, {run.seconds:.1f}s"

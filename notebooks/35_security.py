@@ -31,16 +31,14 @@ import json
 
 from medallion.environment import on_databricks
 from medallion.params import context_from_widgets, declare_widgets, parse_flag
-from medallion.security.statements import SecurableNames
+from medallion.security.protect import securable_names
 from medallion.security.workspace import security_step
 from medallion.specs import load_specs
 
 declare_widgets(dbutils, apply="true")
 ctx = context_from_widgets(dbutils)
 spec = load_specs(ctx.specs_dir).of("security")[0]
-names = SecurableNames(
-    ctx.catalog, {layer: getattr(ctx, f"{layer}_schema") for layer in ("bronze", "silver", "gold")}
-)
+names = securable_names(ctx)
 apply = parse_flag("apply", dbutils.widgets.get("apply"))
 
 # COMMAND ----------

@@ -23,6 +23,7 @@ class RunContext:
     landing_root: str
     checkpoint_root: str
     specs_dir: str
+    security_schema: str = ""  # the mask and row-filter functions' schema ("" = each table's own)
 
     def schema(self, layer: str) -> str:
         """`catalog`.`schema` of a layer."""

@@ -25,6 +25,7 @@ __all__ = [
     "REQUEUE_ID",
     "RESCUED_DATA",
     "RUN_ID",
+    "SECURITY_PROPERTY",
     "SNAPSHOT_PROPERTY",
     "SOURCE_FILE",
     "SOURCE_ROW",
@@ -70,3 +71,4 @@ ALERTS_TABLE = "dq_alerts"
 TABLE_PROPERTY_PREFIX = "medallion."
 SNAPSHOT_PROPERTY = f"{TABLE_PROPERTY_PREFIX}snapshot.latest_sequence"
 INCARNATION_PROPERTY = f"{TABLE_PROPERTY_PREFIX}incarnation"  # a silver table's id, new on every create
+SECURITY_PROPERTY = f"{TABLE_PROPERTY_PREFIX}security"  # fingerprint of the protection put on a new table

@@ -36,6 +36,7 @@ JOB_PARAMETERS: dict[str, str] = {
     "bronze_schema": "Bronze schema",
     "silver_schema": "Silver schema",
     "gold_schema": "Gold schema",
+    "security_schema": "Security schema",
     "landing_root": "Landing folder",
     "checkpoint_root": "Checkpoint folder",
 }
@@ -84,7 +85,7 @@ def resolve_context(values: dict[str, str], project_root: Path) -> RunContext:
             f"parameters without a value: {', '.join(problems)} "
             f"(set the widgets, or define the variables for target {target!r} in databricks.yml)"
         )
-    for name in ("catalog", "bronze_schema", "silver_schema", "gold_schema"):
+    for name in ("catalog", "bronze_schema", "silver_schema", "gold_schema", "security_schema"):
         if not values[name].replace("_", "").replace("-", "").isalnum():
             raise ParameterError(
                 f"parameter {name}={values[name]!r} is not a valid name (use letters, digits, _ and -)"
@@ -95,6 +96,7 @@ def resolve_context(values: dict[str, str], project_root: Path) -> RunContext:
         bronze_schema=values["bronze_schema"],
         silver_schema=values["silver_schema"],
         gold_schema=values["gold_schema"],
+        security_schema=values["security_schema"],
         landing_root=values["landing_root"],
         checkpoint_root=values["checkpoint_root"],
         specs_dir=str(project_root / "specs"),

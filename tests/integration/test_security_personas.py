@@ -11,7 +11,10 @@ from datetime import date
 import pytest
 
 from medallion.errors import MedallionError
+from medallion.names import SECURITY_PROPERTY
 from medallion.security.persona import PersonaError, lakehouse_tables, persona_query
+from medallion.security.protect import TableGuard
+from medallion.security.statements import SecurableNames, quote_name
 from medallion.specs import load_specs
 
 pytestmark = pytest.mark.spark
@@ -84,6 +87,16 @@ def test_row_filter_personas_get_exactly_the_rows_their_predicates_allow(spark, 
     assert 0 < len(eu) < len(plain)
     everyone = query(f"SELECT count(*) AS n FROM {table}", "data_engineers").first().n
     assert everyone == len(plain)
+    # Orders have no country: their filter looks the customer up (`${silver}.dim_customer`).
+    orders = f"{schemas['silver']}.fact_order"
+    eu_customers = {r.customer_id for r in plain if r.is_current and r.country in EU}
+    all_orders = spark.table(orders).select("order_id", "customer_id").collect()
+    seen = query(f"SELECT order_id FROM {orders}", "eu_analysts").collect()
+    assert Counter(r.order_id for r in seen) == Counter(
+        r.order_id for r in all_orders if r.customer_id in eu_customers
+    )
+    assert 0 < len(seen) < len(all_orders)
+    assert query(f"SELECT count(*) AS n FROM {orders}", "data_engineers").first().n == len(all_orders)
     # A group granted SELECT that the filter does not list sees no row at all (fail closed).
     spec, _, tables, _ = lakehouse
     auditors = [replace(g, principal="auditors") for g in spec.grants if g.principal == "pii_readers"]
@@ -108,3 +121,30 @@ def test_a_persona_without_select_is_refused_by_name(lakehouse):
     assert issubclass(PersonaError, MedallionError)  # the CLI prints it as a message, not a traceback
     gold = query(f"SELECT count(*) AS n FROM {schemas['gold']}.daily_sales", "analysts").first().n
     assert gold > 0
+
+
+def test_every_protected_table_was_protected_while_it_was_empty(spark, lakehouse):
+    """No window of exposure: the job protected each table the specs name (side tables and gold
+    included) in the commit right after its creation, before any row."""
+    spec, schemas, tables, _ = lakehouse
+    guard = TableGuard(spark, spec, SecurableNames("spark_catalog", schemas), unity_catalog=False)
+    checked = []
+    for layer, names in tables.items():
+        for name in names:
+            full = quote_name("spark_catalog", schemas[layer], name)
+            if not guard.protects(full):
+                continue
+            history = spark.sql(f"DESCRIBE HISTORY {full}").orderBy("version").collect()
+            protected = [
+                h.version
+                for h in history
+                if h.operation == "SET TBLPROPERTIES"
+                and SECURITY_PROPERTY in (h.operationParameters or {}).get("properties", "")
+            ]
+            assert protected, f"{layer}.{name} was never protected"
+            assert spark.read.option("versionAsOf", protected[0]).table(full).count() == 0, f"{layer}.{name}"
+            assert protected[0] == history[0].version + 1, f"{layer}.{name}: protected late"
+            assert spark.table(full).count() > 0
+            checked.append(f"{layer}.{name}")
+    assert {"silver.dim_customer", "silver.fact_order", "gold.daily_sales"} <= set(checked), checked
+    assert any(name.endswith(("_changes", "_quarantine")) for name in checked), checked

@@ -16,7 +16,7 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from medallion.delta.silver_tables import SilverTarget
-from medallion.delta.tables import creating
+from medallion.delta.tables import creating, table_exists
 from medallion.names import BATCH_ID, DQX_ERRORS, IS_DELETE, QUARANTINED_AT, RUN_ID, WARNED_AT
 
 if TYPE_CHECKING:
@@ -66,6 +66,11 @@ def _append(
         .withColumn(RUN_ID, F.lit(target.run_id))
         .withColumn(stamp, F.current_timestamp())
     )
+    guard = target.guard
+    if guard is not None and guard.protects(table) and not table_exists(out.sparkSession, table):
+        # Created empty and protected first: no row is ever readable without its masks.
+        creating(lambda: out.limit(0).write.format("delta").mode("append").saveAsTable(table))
+        guard(table, created=True)
     writer = (
         out.write.format("delta")
         .mode("append")

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pyspark.sql.types import BooleanType, StructField, StructType
 
-from medallion.delta.tables import creating, table_exists
+from medallion.delta.tables import TableGuard, creating, table_exists
 from medallion.errors import SpecDriftError
 from medallion.names import (
     CHANGES_SUFFIX,
@@ -57,6 +57,7 @@ class SilverTarget:
     table_id: str = ""
     scope: str = ""  # who writes: "" = the silver stream, "requeue" = a quarantine replay
     run_id: str = ""  # the job run writing now, stamped on side-table rows
+    guard: TableGuard | None = field(default=None, compare=False, repr=False)  # protects new side tables
 
     def sibling(self, suffix: str) -> str:
         return self.name[:-1] + suffix + "`"
@@ -110,9 +111,17 @@ def target_schema(table: SilverSpec, conformed: StructType) -> StructType:
     return StructType(fields)
 
 
-def ensure_tables(spark: SparkSession, table: SilverSpec, target: str, conformed: StructType) -> SilverTarget:
-    """Create the silver table (and change log) if missing; refuse a spec whose shape drifted."""
+def ensure_tables(
+    spark: SparkSession,
+    table: SilverSpec,
+    target: str,
+    conformed: StructType,
+    guard: TableGuard | None = None,
+) -> SilverTarget:
+    """Create the silver table (and change log) if missing; refuse a spec whose shape drifted.
+    `guard` protects each table it creates before any row, and checks the existing ones."""
     shape = shape_of(table)
+    created: set[str] = set()
     if table_exists(spark, target):
         stored = _stored_properties(spark, target)
         _check_shape(spark, table, target, shape, stored)
@@ -128,7 +137,8 @@ def ensure_tables(spark: SparkSession, table: SilverSpec, target: str, conformed
             {**shape, _INCARNATION: table_id},
             change_feed=True,  # gold tables refreshed by key read what changed (layers/gold_refresh.py)
         )
-    silver = SilverTarget(target, table_id)
+        created.add(target)
+    silver = SilverTarget(target, table_id, guard=guard)
     if table.scd is not None and not table_exists(spark, silver.changes):
         # The change log keeps every accepted event, deletes included (tombstones).
         log_schema = (
@@ -139,6 +149,11 @@ def ensure_tables(spark: SparkSession, table: SilverSpec, target: str, conformed
         _create(
             spark, silver.changes, log_schema, table, shape, comment=f"Accepted change events of {target}"
         )
+        created.add(silver.changes)
+    if guard is not None:
+        for name in (target, silver.changes, silver.quarantine, silver.warnings):
+            if guard.protects(name):
+                guard(name, created=name in created)
     return silver
 
 

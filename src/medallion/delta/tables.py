@@ -8,7 +8,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from delta.tables import DeltaTable
@@ -23,7 +23,17 @@ _CREATE_RACE = re.compile(
 )
 _ORPHAN = re.compile(r"DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION.*?location \('(file:[^']+)'\)", re.DOTALL)
 
-__all__ = ["creating", "current_version", "last_commit", "table_exists"]
+__all__ = ["TableGuard", "creating", "current_version", "last_commit", "table_exists"]
+
+
+class TableGuard(Protocol):
+    """Puts a table's protection (masks, row filter, tags) in place before rows reach it. Writers
+    create a table it `protects` empty, call it with `created=True`, then write; they call it with
+    `created=False` for tables that exist, once per run (implemented by medallion.security.protect)."""
+
+    def protects(self, name: str) -> bool: ...
+
+    def __call__(self, name: str, *, created: bool) -> list[str]: ...
 
 
 def table_exists(spark: SparkSession, name: str) -> bool:

@@ -16,7 +16,7 @@ from pyspark.sql import SparkSession
 
 from medallion.context import RunContext
 from medallion.delta.run_records import TableRun, timed
-from medallion.delta.tables import last_commit, table_exists
+from medallion.delta.tables import TableGuard, creating, last_commit, table_exists
 from medallion.errors import ParameterError, SpecError
 from medallion.layers.gold_refresh import (
     KeyedRefresh,
@@ -47,9 +47,17 @@ def render_sql(sql: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(_value, sql)
 
 
-def build(spark: SparkSession, table: GoldSpec, ctx: RunContext, *, force: bool = False) -> TableRun:
+def build(
+    spark: SparkSession,
+    table: GoldSpec,
+    ctx: RunContext,
+    *,
+    force: bool = False,
+    guard: TableGuard | None = None,
+) -> TableRun:
     """Refresh one gold table if anything it reads changed (or `force`): by key when its spec allows
-    it and that is safe (layers/gold_refresh.py), else rebuilt whole."""
+    it and that is safe (layers/gold_refresh.py), else rebuilt whole. `guard` protects a new table
+    before its first row (medallion.security.protect)."""
     run = TableRun(layer="gold", table=table.table)
     target = ctx.table("gold", table.table)
     with timed(run):
@@ -70,6 +78,8 @@ def build(spark: SparkSession, table: GoldSpec, ctx: RunContext, *, force: bool 
             run.details["reason"] = "upstream unchanged"
             return run
         df = spark.sql(render_sql(table.sql, ctx.placeholders()))
+        if guard is not None and guard.protects(target):
+            _protect(spark, df, target, guard)
         plan = None
         if keyed and not force:
             plan = _keyed_plan(spark, table, ctx, target, df, previous, upstream)
@@ -96,6 +106,15 @@ def build(spark: SparkSession, table: GoldSpec, ctx: RunContext, *, force: bool 
         run.details.get("refresh", ""),
     )
     return run
+
+
+def _protect(spark: SparkSession, df, target: str, guard: TableGuard) -> None:
+    """A new table is created empty and protected before the rows; an existing one is checked."""
+    if table_exists(spark, target):
+        guard(target, created=False)
+        return
+    creating(lambda: df.limit(0).write.format("delta").mode("append").saveAsTable(target))
+    guard(target, created=True)
 
 
 def _overwrite(df, metadata: str):

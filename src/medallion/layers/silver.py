@@ -19,6 +19,7 @@ from medallion.context import RunContext
 from medallion.delta.run_records import TableRun, new_run_id, record_operation, timed
 from medallion.delta.silver_tables import SilverTarget, ensure_tables, reset
 from medallion.delta.stream_progress import mark_read, nothing_new, source_state
+from medallion.delta.tables import TableGuard
 from medallion.errors import MedallionError
 from medallion.layers.silver_batch import process_batch, quality_run
 from medallion.layers.transforms import conform
@@ -41,6 +42,7 @@ def build(
     stream_options: dict[str, str] | None = None,
     run_id: str = "",
     alerts: tuple[QualityAlert, ...] = (),
+    guard: TableGuard | None = None,
 ) -> TableRun:
     """Process the bronze rows that arrived since the last run of this table.
 
@@ -49,6 +51,7 @@ def build(
     `stream_options` go to the bronze stream reader (e.g. maxFilesPerTrigger to cap batch size).
     `run_id` (the job run id; generated when empty) is stamped on quarantined rows and on the
     run records (`silver_operations`, `dq_metrics`); `alerts` are checked against this run's metrics.
+    `guard` protects the tables it creates before their first row (medallion.security.protect).
     """
     run = TableRun(layer="silver", table=table.table)
     run_id = run_id or new_run_id()
@@ -63,7 +66,7 @@ def build(
         try:
             if full_refresh:
                 reset(spark, table, ctx.table("silver", table.table))
-            target = replace(ensure_table(spark, table, ctx), run_id=run_id)
+            target = replace(ensure_table(spark, table, ctx, guard=guard), run_id=run_id)
             checkpoint = f"{ctx.checkpoint('silver', table.table)}/{target.table_id}"
             bronze_state = source_state(spark, source)
             unchanged = nothing_new(checkpoint, bronze_state)
@@ -167,7 +170,11 @@ def check_alerts(
 
 
 def ensure_table(
-    spark: SparkSession, table: SilverSpec, ctx: RunContext, source_schema: StructType | None = None
+    spark: SparkSession,
+    table: SilverSpec,
+    ctx: RunContext,
+    source_schema: StructType | None = None,
+    guard: TableGuard | None = None,
 ) -> SilverTarget:
     """Create the silver table (and its change log) from the spec'd schema before its first data.
 
@@ -179,4 +186,4 @@ def ensure_table(
     else:
         bronze = spark.createDataFrame([], source_schema)
     conformed = bronze.transform(conform(table)).schema
-    return ensure_tables(spark, table, ctx.table("silver", table.table), conformed)
+    return ensure_tables(spark, table, ctx.table("silver", table.table), conformed, guard)

@@ -16,12 +16,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from medallion.errors import MedallionError
-from medallion.names import CHANGES_SUFFIX, QUARANTINE_SUFFIX, WARNINGS_SUFFIX
+from medallion.security.reconcile import SIDE_SUFFIXES
 from medallion.security.statements import (
+    RAW_ROW_COLUMN,
     MemberCheck,
+    SecurableNames,
+    applicable_filters,
     filter_expression,
     mask_expression,
     quote_name,
+    raw_row_mask,
     sql_string,
 )
 from medallion.specs.security_model import ColumnMask, SecuritySpec
@@ -30,9 +34,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 __all__ = ["PersonaError", "can_select", "lakehouse_tables", "persona_query"]
-
-SIDE_SUFFIXES = (QUARANTINE_SUFFIX, WARNINGS_SUFFIX, CHANGES_SUFFIX)
-RAW_ROW_COLUMN = "_source_row"  # a quarantined row as read from bronze: raw values of every column
 
 
 class PersonaError(MedallionError):
@@ -109,34 +110,43 @@ def persona_query(
             + " (grant it in specs/security/grants.csv)"
         )
     member = MemberCheck.of(groups)
+    names = SecurableNames(catalog, schemas)  # a filter's lookup reads the table itself, as on Databricks
     for table in used:
         persona_schema = quote_name(catalog, schemas[table.layer] + suffix)
         spark.sql(f"CREATE SCHEMA IF NOT EXISTS {persona_schema}")
         source = quote_name(catalog, schemas[table.layer], table.name)
         columns = spark.table(source).columns
-        body = _view_sql(spec, f"{table.layer}.{table.parent}", source, columns, member)
+        side = table.name.lower() != table.parent.lower()
+        body = _view_sql(spec, f"{table.layer}.{table.parent}", source, columns, member, names, side=side)
         spark.sql(f"CREATE OR REPLACE VIEW {persona_schema}.{quote_name(table.name)} AS {body}")
     return spark.sql(_point_at_persona(query, schemas, suffix))
 
 
-def _view_sql(spec: SecuritySpec, parent: str, source: str, columns: list[str], member: MemberCheck) -> str:
-    """SELECT with the parent table's masks on same-named columns and its filter when it can apply."""
+def _view_sql(
+    spec: SecuritySpec,
+    parent: str,
+    source: str,
+    columns: list[str],
+    member: MemberCheck,
+    names: SecurableNames,
+    *,
+    side: bool,
+) -> str:
+    """SELECT with the parent table's masks on same-named columns (and on a quarantine's raw row) and
+    its filter, as far as the table's columns allow (`applicable_filters`)."""
     masks: dict[str, ColumnMask] = {m.column.lower(): m for m in spec.masks_of(parent)}
-    exempt_from_all = set.intersection(*(set(m.exempt_groups) for m in masks.values())) if masks else set()
+    raw_row = raw_row_mask(spec, parent)
+    if raw_row is not None:
+        masks.setdefault(RAW_ROW_COLUMN, raw_row)
     selected = []
     for column in columns:
         quoted = quote_name(column)
         mask = masks.get(column.lower())
-        if mask is not None:
-            selected.append(f"{mask_expression(mask, quoted, member)} AS {quoted}")
-        elif column == RAW_ROW_COLUMN and masks and not any(member.is_member(g) for g in exempt_from_all):
-            selected.append(f"CAST(NULL AS STRING) AS {quoted}")  # the raw row holds every masked value
-        else:
-            selected.append(quoted)
+        selected.append(f"{mask_expression(mask, quoted, member)} AS {quoted}" if mask else quoted)
     sql = f"SELECT {', '.join(selected)} FROM {source}"
-    filters = spec.filters_of(parent)
+    filters = applicable_filters(spec.filters_of(parent), {c.lower() for c in columns} if side else None)
     if filters:
-        sql += f" WHERE {filter_expression(filters, member)}"
+        sql += f" WHERE {filter_expression(filters, names, member)}"
     return sql
 
 

@@ -11,19 +11,28 @@ hand to anyone else stays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from medallion.names import CHANGES_SUFFIX, QUARANTINE_SUFFIX, WARNINGS_SUFFIX
 from medallion.security.statements import (
     FUNCTION_PREFIX,
+    RAW_ROW_COLUMN,
+    FunctionSql,
     SecurableNames,
+    applicable_filters,
+    filter_columns,
     filter_function,
     mask_function,
     quote_name,
+    raw_row_mask,
     sql_string,
 )
-from medallion.specs.security_model import SecuritySpec
+from medallion.specs.security_model import MASK_KINDS, SecuritySpec
 
-__all__ = ["SecurityState", "desired_state", "plan"]
+__all__ = ["SIDE_SUFFIXES", "SecurityState", "desired_state", "plan", "table_plan"]
+
+# The side tables of a table, protected as the table is (its quarantine holds the raw bronze row).
+SIDE_SUFFIXES = (QUARANTINE_SUFFIX, WARNINGS_SUFFIX, CHANGES_SUFFIX)
 
 
 @dataclass
@@ -41,30 +50,88 @@ class SecurityState:
 def desired_state(
     spec: SecuritySpec, names: SecurableNames, column_types: dict[str, dict[str, str]] | None = None
 ) -> SecurityState:
-    """The facts the specs ask for. `column_types` (`layer.table` -> column -> type) fills in the
-    types the specs do not declare (gold tables), read from the tables on Databricks."""
-    types = column_types or {}
+    """The facts the specs ask for. `column_types` (`layer.table` -> column -> type, side tables
+    included) gives the types the specs do not declare (gold tables) and which side tables exist:
+    read from `information_schema` on Databricks, from the tables themselves locally."""
+    types = {
+        table.lower(): {c.lower(): t.lower() for c, t in cols.items()}
+        for table, cols in (column_types or {}).items()
+    }
     state = SecurityState()
-    for mask in spec.masks:
-        actual_type = types.get(mask.table, {}).get(mask.column.lower(), "")
-        function = mask_function(mask, names, actual_type)
-        state.functions[function.name] = function.comment
-        state.create_sql[function.name] = function.sql
-        state.masks[(names.table(mask.table), mask.column.lower())] = (function.name, mask.using_columns)
-    for table in dict.fromkeys(f.table for f in spec.filters):
-        declared = {m.column.lower(): m.data_type for m in spec.masks_of(table)}
-        table_types = {**declared, **types.get(table, {})}
-        function, columns = filter_function(table, spec.filters_of(table), names, table_types)
-        state.functions[function.name] = function.comment
-        state.create_sql[function.name] = function.sql
-        state.filters[names.table(table)] = (function.name, columns)
-    for tag in spec.tags:
-        state.tags.setdefault((names.table(tag.table), tag.column.lower()), {})[tag.key] = tag.value
+    parents = dict.fromkeys([*spec.protected_tables, *(t.table for t in spec.tags)])
+    for parent in parents:
+        main = _main_types(spec, parent, types.get(parent.lower()))
+        _protect(state, spec, names, parent, parent, main, main)
+        for suffix in SIDE_SUFFIXES:
+            side = types.get(f"{parent}{suffix}".lower())
+            if side is not None:
+                _protect(state, spec, names, parent, f"{parent}{suffix}", side, main)
     for grant in spec.grants:
         securable = _securable(grant.securable_type, grant.name, names)
         for privilege in grant.privileges:
             state.grants.add((grant.securable_type, securable, grant.principal, privilege))
     return state
+
+
+def _main_types(spec: SecuritySpec, table: str, stored: dict[str, str] | None) -> dict[str, str]:
+    """The protected table's column types: as stored when known, else as the specs declare them."""
+    declared = {m.column.lower(): m.data_type.lower() for m in spec.masks_of(table) if m.data_type}
+    return {**declared, **(stored or {})}
+
+
+def _protect(
+    state: SecurityState,
+    spec: SecuritySpec,
+    names: SecurableNames,
+    parent: str,
+    table: str,
+    types: dict[str, str],
+    main: dict[str, str],
+) -> None:
+    """Add the masks, filter and tags of `parent` to `table` (itself or one of its side tables).
+
+    A side table's column of another type than the parent's gets its own function (a `_<type>`
+    variant); a mask that cannot give that type becomes `null` there (fail closed).
+    """
+    is_side = table != parent
+    quoted = names.table(table)
+    masks = list(spec.masks_of(parent))
+    raw_row = raw_row_mask(spec, parent)
+    if is_side and raw_row is not None and RAW_ROW_COLUMN in types:
+        masks.append(raw_row)
+    for mask in masks:
+        column = mask.column.lower()
+        if is_side and column not in types:
+            continue
+        data_type = types.get(column) or mask.data_type
+        variant = ""
+        if is_side and data_type != (main.get(column) or mask.data_type) and mask is not raw_row:
+            variant = data_type
+            fits = MASK_KINDS.get(mask.kind, ())
+            if fits and data_type.split("(")[0] not in fits:
+                mask = replace(mask, kind="null", data_type=data_type)
+        function = mask_function(mask, names, data_type, variant)
+        _add_function(state, function)
+        state.masks[(quoted, column)] = (function.name, mask.using_columns)
+    filters = spec.filters_of(parent)
+    if filters:
+        usable = applicable_filters(filters, set(types) if is_side else None)
+        columns = filter_columns(usable)
+        signature = [types.get(c.lower()) or "string" for c in columns]
+        variant = ""
+        if is_side and (usable != filters or signature != [main.get(c.lower()) or "string" for c in columns]):
+            variant = "all_rows_only" if usable != filters else "_".join(signature)
+        function, columns = filter_function(parent, usable, names, {**main, **types}, variant)
+        _add_function(state, function)
+        state.filters[quoted] = (function.name, columns)
+    for tag in spec.tags:
+        if tag.table == parent and (not tag.column or not is_side or tag.column.lower() in types):
+            state.tags.setdefault((quoted, tag.column.lower()), {})[tag.key] = tag.value
+
+
+def _add_function(state: SecurityState, function: FunctionSql) -> None:
+    state.functions[function.name] = function.comment
+    state.create_sql[function.name] = function.sql
 
 
 def _securable(kind: str, name: str, names: SecurableNames) -> str:
@@ -149,3 +216,17 @@ def _grants(desired: SecurityState, actual: SecurityState, previous: SecuritySta
 
 def _owned(function: str) -> bool:
     return function.rsplit(".", 1)[-1].strip("`").startswith(FUNCTION_PREFIX)
+
+
+def table_plan(desired: SecurityState, table: str) -> list[str]:
+    """The statements that protect one new, empty table (`table` fully quoted): the functions its
+    masks and filter use, then its masks, filter and tags. Grants are left to the security task."""
+    own = SecurityState(
+        masks={k: v for k, v in desired.masks.items() if k[0] == table},
+        filters={k: v for k, v in desired.filters.items() if k == table},
+        tags={k: v for k, v in desired.tags.items() if k[0] == table},
+    )
+    used = {f for f, _ in own.masks.values()} | {f for f, _ in own.filters.values()}
+    own.functions = {f: c for f, c in desired.functions.items() if f in used}
+    own.create_sql = {f: desired.create_sql[f] for f in own.functions}
+    return plan(own, SecurityState())

@@ -13,25 +13,32 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from medallion.names import SOURCE_ROW
 from medallion.specs.security_model import ColumnMask, RowFilter, SecuritySpec
-from medallion.specs.sql_text import column_references
+from medallion.specs.sql_text import LAYER_PLACEHOLDERS, outer_column_references
 
 __all__ = [
     "FUNCTION_PREFIX",
+    "RAW_ROW_COLUMN",
     "FunctionSql",
     "MemberCheck",
     "SecurableNames",
+    "applicable_filters",
+    "filter_columns",
     "filter_expression",
     "filter_function",
     "mask_expression",
     "mask_function",
     "quote_name",
+    "raw_row_mask",
+    "render_placeholders",
     "sql_string",
 ]
 
 FUNCTION_PREFIX = "medallion_"
 MEMBER_FUNCTION = "is_account_group_member"
 REDACTED = "***"
+RAW_ROW_COLUMN = SOURCE_ROW  # a quarantined row as read from bronze: raw values of every column
 
 
 def quote_name(*parts: str) -> str:
@@ -49,6 +56,7 @@ class SecurableNames:
 
     catalog: str
     schemas: dict[str, str]  # layer -> schema
+    function_schema: str = ""  # where mask and filter functions live ("" = the protected table's schema)
 
     def table(self, table: str) -> str:
         """`layer.table` -> `catalog`.`schema`.`table`."""
@@ -57,7 +65,7 @@ class SecurableNames:
 
     def function(self, table: str, name: str) -> str:
         layer = table.split(".", 1)[0]
-        return quote_name(self.catalog, self.schemas[layer], name)
+        return quote_name(self.catalog, self.function_schema or self.schemas[layer], name)
 
 
 @dataclass(frozen=True)
@@ -148,10 +156,14 @@ def _function(name: str, params: str, returns: str, body: str, about: str) -> Fu
     return FunctionSql(name, sql, comment)
 
 
-def mask_function(mask: ColumnMask, names: SecurableNames, data_type: str = "") -> FunctionSql:
-    """The function of one column mask (in the table's schema)."""
+def mask_function(
+    mask: ColumnMask, names: SecurableNames, data_type: str = "", variant: str = ""
+) -> FunctionSql:
+    """The function of one column mask. `variant` names a second function of the same mask for a
+    column of another type (a side table that keeps the column as text, say)."""
     table = mask.table.split(".", 1)[1]
-    name = names.function(mask.table, f"{FUNCTION_PREFIX}mask_{table}_{mask.column}".lower())
+    short = f"{FUNCTION_PREFIX}mask_{table}_{mask.column}" + (f"_{variant}" if variant else "")
+    name = names.function(mask.table, _identifier(short))
     column_type = (data_type or mask.data_type or "string").upper()
     params = ", ".join([f"value {column_type}", *(f"{c} STRING" for c in mask.using_columns)])
     about = f"mask of {mask.table}.{mask.column} (specs/security/column_masks.csv row {mask.row})"
@@ -162,36 +174,83 @@ def filter_columns(filters: tuple[RowFilter, ...]) -> tuple[str, ...]:
     """The columns the predicates of one table read, in order of first use (the function's parameters)."""
     seen: dict[str, str] = {}
     for row_filter in filters:
-        for ref in column_references(row_filter.predicate or ""):
+        for ref in outer_column_references(row_filter.predicate or ""):
             if len(ref.parts) == 1:
                 seen.setdefault(ref.parts[0].lower(), ref.parts[0])
     return tuple(seen.values())
 
 
-def filter_expression(filters: tuple[RowFilter, ...], member: MemberCheck = WORKSPACE) -> str:
-    """TRUE for the rows a member of any listed group may see; FALSE for everyone else."""
+def filter_expression(
+    filters: tuple[RowFilter, ...], names: SecurableNames, member: MemberCheck = WORKSPACE
+) -> str:
+    """TRUE for the rows a member of any listed group may see; FALSE for everyone else. A predicate's
+    `${layer}` names (a lookup in another table) become that layer's schema in `names`."""
     parts = []
     for row_filter in sorted(filters, key=lambda f: f.row):
         if row_filter.predicate is None:
             parts.append(member(row_filter.group))
         else:
-            parts.append(f"({member(row_filter.group)} AND ({row_filter.predicate}))")
+            predicate = render_placeholders(row_filter.predicate, names)
+            parts.append(f"({member(row_filter.group)} AND ({predicate}))")
     return " OR ".join(parts) or "FALSE"
 
 
+def render_placeholders(text: str, names: SecurableNames) -> str:
+    """`${silver}` -> `catalog`.`schema` of that layer, `${catalog}` -> `catalog` (outside quotes)."""
+    values = {
+        f"${{{layer}}}": quote_name(names.catalog, names.schemas[layer]) for layer in LAYER_PLACEHOLDERS
+    }
+    values["${catalog}"] = quote_name(names.catalog)
+    pieces = re.split(r"('(?:[^'\\]|\\.)*')", text)
+    for i in range(0, len(pieces), 2):
+        for placeholder, value in values.items():
+            pieces[i] = pieces[i].replace(placeholder, value)
+    return "".join(pieces)
+
+
+def applicable_filters(filters: tuple[RowFilter, ...], columns: set[str] | None) -> tuple[RowFilter, ...]:
+    """The filter rows a table with `columns` (lower case; None = the protected table itself) can
+    evaluate. A side table without every predicate column keeps only the `all_rows` rows: the other
+    groups see nothing there (fail closed)."""
+    if columns is None or all(c.lower() in columns for c in filter_columns(filters)):
+        return filters
+    return tuple(f for f in filters if f.predicate is None)
+
+
 def filter_function(
-    table: str, filters: tuple[RowFilter, ...], names: SecurableNames, types: dict[str, str]
+    table: str,
+    filters: tuple[RowFilter, ...],
+    names: SecurableNames,
+    types: dict[str, str],
+    variant: str = "",
 ) -> tuple[FunctionSql, tuple[str, ...]]:
-    """The row-filter function of one table (from all its row_filters.csv rows), and its columns."""
+    """The row-filter function of one table (from all its row_filters.csv rows), and its columns.
+    `variant` names another function of the same table's filter (a side table's)."""
     short = table.split(".", 1)[1]
-    name = names.function(table, f"{FUNCTION_PREFIX}filter_{short}".lower())
+    name = names.function(
+        table, _identifier(f"{FUNCTION_PREFIX}filter_{short}" + (f"_{variant}" if variant else ""))
+    )
     columns = filter_columns(filters)
     params = ", ".join(f"{c} {(types.get(c.lower()) or 'string').upper()}" for c in columns)
     rows = ", ".join(str(f.row) for f in sorted(filters, key=lambda f: f.row))
     about = f"row filter of {table} (specs/security/row_filters.csv rows {rows})"
-    return _function(name, params, "BOOLEAN", filter_expression(filters), about), columns
+    return _function(name, params, "BOOLEAN", filter_expression(filters, names), about), columns
 
 
-def protected_columns(spec: SecuritySpec, table: str) -> dict[str, ColumnMask]:
-    """Masked columns of a table, by lower-case name."""
-    return {m.column.lower(): m for m in spec.masks_of(table)}
+def raw_row_mask(spec: SecuritySpec, table: str) -> ColumnMask | None:
+    """The mask of a quarantine's raw bronze row (`_source_row`): it holds every masked value of
+    `table`, so only the groups exempt from all of the table's masks see it; None when nothing is
+    masked."""
+    masks = spec.masks_of(table)
+    if not masks:
+        return None
+    exempt = set.intersection(*(set(m.exempt_groups) for m in masks))
+    groups = tuple(g for g in masks[0].exempt_groups if g in exempt)
+    return ColumnMask(
+        table, RAW_ROW_COLUMN, "null", "string", exempt_groups=groups, description="raw bronze row"
+    )
+
+
+def _identifier(name: str) -> str:
+    """A function name from table, column and type words: lower case, one underscore between words."""
+    return re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")

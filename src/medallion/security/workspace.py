@@ -13,14 +13,21 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from medallion.security.reconcile import SecurityState, desired_state, plan
+from medallion.security.reconcile import SIDE_SUFFIXES, SecurityState, desired_state, plan
 from medallion.security.statements import FUNCTION_PREFIX, SecurableNames, quote_name, sql_string
 from medallion.specs.security_model import SecuritySpec
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["STATE_TABLE", "ReconcileResult", "read_actual_state", "reconcile"]
+__all__ = [
+    "STATE_TABLE",
+    "ReconcileResult",
+    "local_column_types",
+    "read_actual_state",
+    "read_column_types",
+    "reconcile",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +61,11 @@ def read_actual_state(spark: SparkSession, names: SecurableNames) -> SecuritySta
         function = quote_name(r["filter_catalog"], r["filter_schema"], r["filter_name"])
         columns = tuple(c.strip() for c in (r.get("filter_col_usage") or "").split(",") if c.strip())
         state.filters[table] = (function, columns)
+    function_schemas = ", ".join(sql_string(s) for s in {*names.schemas.values(), names.function_schema} if s)
     routines = (
         f"SELECT routine_catalog, routine_schema, routine_name, comment FROM {info}.routines "
-        f"WHERE routine_schema IN ({schemas}) AND startswith(routine_name, {sql_string(FUNCTION_PREFIX)})"
+        f"WHERE routine_schema IN ({function_schemas}) "
+        f"AND startswith(routine_name, {sql_string(FUNCTION_PREFIX)})"
     )
     for r in _rows(spark, routines):
         state.functions[quote_name(r["routine_catalog"], r["routine_schema"], r["routine_name"])] = (
@@ -89,6 +98,36 @@ def read_actual_state(spark: SparkSession, names: SecurableNames) -> SecuritySta
     return state
 
 
+def read_column_types(spark: SparkSession, names: SecurableNames) -> dict[str, dict[str, str]]:
+    """`layer.table` -> column -> type of every table in the layer schemas (side tables included)."""
+    layers = {schema.lower(): layer for layer, schema in names.schemas.items()}
+    schemas = ", ".join(sql_string(s) for s in names.schemas.values())
+    info = f"{quote_name(names.catalog)}.information_schema"
+    types: dict[str, dict[str, str]] = {}
+    columns = (
+        f"SELECT table_schema, table_name, column_name, full_data_type FROM {info}.columns "
+        f"WHERE table_schema IN ({schemas})"
+    )
+    for r in _rows(spark, columns):
+        table = f"{layers[r['table_schema'].lower()]}.{r['table_name'].lower()}"
+        types.setdefault(table, {})[r["column_name"].lower()] = r["full_data_type"].lower()
+    return types
+
+
+def local_column_types(
+    spark: SparkSession, spec: SecuritySpec, names: SecurableNames
+) -> dict[str, dict[str, str]]:
+    """The same for the protected tables (and their side tables) of a local lakehouse that exist."""
+    types: dict[str, dict[str, str]] = {}
+    for parent in dict.fromkeys([*spec.protected_tables, *(t.table for t in spec.tags)]):
+        for table in (parent, *(parent + suffix for suffix in SIDE_SUFFIXES)):
+            name = names.table(table)
+            if spark.catalog.tableExists(name.replace("`", "")):
+                schema = spark.table(name).schema
+                types[table] = {f.name.lower(): f.dataType.simpleString() for f in schema.fields}
+    return types
+
+
 def owned_to_json(state: SecurityState) -> str:
     """What the specs own, to undo a removed spec row next time (tags and grants; functions carry
     their own prefix)."""
@@ -117,10 +156,9 @@ def reconcile(
     names: SecurableNames,
     *,
     execute: bool,
-    column_types: dict[str, dict[str, str]] | None = None,
 ) -> ReconcileResult:
     """Plan (and with `execute`, run) the statements that make the workspace match the specs."""
-    desired = desired_state(spec, names, column_types)
+    desired = desired_state(spec, names, read_column_types(spark, names))
     actual = read_actual_state(spark, names)
     state_table = quote_name(names.catalog, names.schemas["silver"], STATE_TABLE)
     previous = SecurityState()
@@ -149,7 +187,8 @@ def security_step(
         verb = "ran" if result.executed else "would run"
         lines = [f"security: {verb} {len(result.statements)} statement(s) on {names.catalog}"]
     else:
-        result = ReconcileResult(plan(desired_state(spec, names), SecurityState()))
+        desired = desired_state(spec, names, local_column_types(spark, spec, names))
+        result = ReconcileResult(plan(desired, SecurityState()))
         lines = [
             f"security: no Unity Catalog here; a fresh workspace would need {len(result.statements)} "
             'statement(s). See what each group would see with: medallion sql --as <group> "<query>"'

@@ -26,6 +26,7 @@ __all__ = [
     "data_type_problem",
     "expression_problems",
     "known_functions",
+    "outer_column_references",
     "table_references",
     "tokenize",
 ]
@@ -265,6 +266,29 @@ def column_references(text: str) -> list[ColumnRef]:
     tokens, _ = tokenize(text)
     unique: dict[str, ColumnRef] = {}
     for ref in _scan(tokens)[0]:
+        unique.setdefault(ref.text.lower(), ref)
+    return list(unique.values())
+
+
+def outer_column_references(text: str) -> list[ColumnRef]:
+    """Names an expression reads from its own row, leaving out what its subqueries `(SELECT ...)`
+    read from their tables (a row filter's lookup of another table, say)."""
+    tokens, _ = tokenize(text)
+    kept: list[Token] = []
+    depth = 0  # parentheses open inside the subquery being skipped
+    for i, token in enumerate(tokens):
+        opens, closes = token.kind == "op" and token.text == "(", token.kind == "op" and token.text == ")"
+        if depth:
+            depth += opens - closes
+            if not depth:
+                kept.append(token)
+            continue
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if opens and nxt is not None and nxt.kind == "ident" and nxt.text.lower() in ("select", "with"):
+            depth = 1
+        kept.append(token)
+    unique: dict[str, ColumnRef] = {}
+    for ref in _scan(kept)[0]:
         unique.setdefault(ref.text.lower(), ref)
     return list(unique.values())
 

@@ -74,5 +74,10 @@ def test_dev_expectation_carries_the_development_prefix(project):
     expected = expected_deployment(bundle, "dev")
     assert expected.job_name == "[dev jane_doe] medallion-dev"
     assert expected.run_as is None
-    assert expected.schemas == ("dev.jane_doe_bronze", "dev.jane_doe_silver", "dev.jane_doe_gold")
+    assert expected.schemas == (
+        "dev.jane_doe_bronze",
+        "dev.jane_doe_silver",
+        "dev.jane_doe_gold",
+        "dev.jane_doe_security",
+    )
     assert expected.task_keys == ("plan", "bronze", "silver", "gold", "security", "dq_alerts")

@@ -16,6 +16,7 @@ def _values(**overrides):
             "bronze_schema",
             "silver_schema",
             "gold_schema",
+            "security_schema",
             "landing_root",
             "checkpoint_root",
         ),
@@ -32,6 +33,7 @@ def test_empty_widgets_take_the_local_dev_target(project_root, monkeypatch):
     assert ctx.bronze_schema == "local_bronze"
     assert ctx.landing_root == str(project_root / ".lakehouse" / "dev" / "landing")
     assert ctx.table("silver", "t") == "`spark_catalog`.`local_silver`.`t`"
+    assert ctx.security_schema == "local_security"  # the mask functions' schema, per target
 
 
 def test_explicit_job_parameters_win(project_root):

@@ -18,9 +18,11 @@ from medallion.security.statements import SecurableNames
 from medallion.specs import load_specs
 
 GOLDEN = Path(__file__).with_name("golden") / "demo_statements.sql"
-NAMES = SecurableNames("main", {"bronze": "sales_bronze", "silver": "sales_silver", "gold": "sales_gold"})
+NAMES = SecurableNames(
+    "main", {"bronze": "sales_bronze", "silver": "sales_silver", "gold": "sales_gold"}, "sales_security"
+)
 DIM = "`main`.`sales_silver`.`dim_customer`"
-EMAIL_MASK = "`main`.`sales_silver`.`medallion_mask_dim_customer_email`"
+EMAIL_MASK = "`main`.`sales_security`.`medallion_mask_dim_customer_email`"
 # The grammar of the statements sqlglot keeps as an opaque command (it parses CREATE FUNCTION fully).
 NAME = r"`[^`]+`(?:\.`[^`]+`)*"
 COMMANDS = [
@@ -45,10 +47,19 @@ def test_from_an_empty_workspace_everything_is_created_functions_first(desired):
     kinds = [s.split("(")[0].split(" ON ")[0][:25] for s in statements]
     first_alter = next(i for i, s in enumerate(statements) if s.startswith("ALTER"))
     assert all(s.startswith("CREATE OR REPLACE FUNCTION") for s in statements[:first_alter]), kinds
-    assert len([s for s in statements if s.startswith("CREATE")]) == 6  # 5 masks + 1 row filter
+    assert len([s for s in statements if s.startswith("CREATE")]) == 7  # 5 masks + 2 row filters
+    order_filter = "`main`.`sales_security`.`medallion_filter_fact_order`"
+    assert (
+        f"ALTER TABLE `main`.`sales_silver`.`fact_order` SET ROW FILTER {order_filter} ON (`customer_id`)"
+        in (statements)
+    )
+    # The lookup in another table names it in the target's schema.
+    assert "FROM `main`.`sales_silver`.dim_customer WHERE is_current" in next(
+        s for s in statements if s.startswith(f"CREATE OR REPLACE FUNCTION {order_filter}")
+    )
     assert f"ALTER TABLE {DIM} ALTER COLUMN `email` SET MASK {EMAIL_MASK}" in statements
     assert (
-        f"ALTER TABLE {DIM} SET ROW FILTER `main`.`sales_silver`.`medallion_filter_dim_customer` ON (`country`)"
+        f"ALTER TABLE {DIM} SET ROW FILTER `main`.`sales_security`.`medallion_filter_dim_customer` ON (`country`)"
         in statements
     )
     assert "GRANT SELECT ON TABLE `main`.`sales_gold`.`daily_sales` TO `analysts`" in statements

@@ -36,17 +36,19 @@ def test_the_demo_security_specs_load(project_root: Path):
         ("silver.dim_customer", "signup_date", "year_only"),
     }
     assert {m.data_type for m in spec.masks if m.column == "signup_date"} == {"date"}
-    assert {(f.group, f.predicate is None) for f in spec.filters} == {
-        ("eu_analysts", False),
-        ("data_engineers", True),
-        ("pii_readers", True),
+    assert {(f.table, f.group, f.predicate is None) for f in spec.filters} == {
+        ("silver.dim_customer", "eu_analysts", False),
+        ("silver.dim_customer", "data_engineers", True),
+        ("silver.dim_customer", "pii_readers", True),
+        ("silver.fact_order", "eu_analysts", False),  # a lookup of the customer's country
+        ("silver.fact_order", "data_engineers", True),
     }
     assert ("gold.daily_sales", "", "domain", "sales") in {
         (t.table, t.column, t.key, t.value) for t in spec.tags
     }
     catalog = [g for g in spec.grants if g.securable_type == "catalog"]
     assert catalog and all(g.privileges == ("USE CATALOG",) for g in catalog)
-    assert spec.protected_tables == ("silver.dim_customer",)
+    assert spec.protected_tables == ("silver.dim_customer", "silver.fact_order")
 
 
 def test_security_files_are_optional(tmp_path: Path):
@@ -119,6 +121,21 @@ MALFORMED = [
     ),
     ("row_filters.csv", "dim_customer,eu,\"country IN ('DE'\"\n", "row_filters.csv:2:predicate:"),
     ("row_filters.csv", "nowhere,eu,all_rows\n", "row_filters.csv:2:table: unknown table 'nowhere'"),
+    (
+        "row_filters.csv",
+        'fact_order,eu,"customer_id IN (SELECT customer_id FROM ${silver}.dim_custome)"\n',
+        "row_filters.csv:2:predicate: the predicate reads ${silver}.dim_custome, which is not a silver table",
+    ),
+    (
+        "row_filters.csv",
+        'fact_order,eu,"customer_id IN (SELECT customer_id FROM ${platinum}.dim_customer)"\n',
+        "row_filters.csv:2:predicate: unknown placeholder ${platinum}",
+    ),
+    (
+        "row_filters.csv",
+        'fact_order,eu,"country IN (SELECT country FROM ${silver}.dim_customer)"\n',
+        "row_filters.csv:2:predicate: silver.fact_order has no column 'country'",  # the outer row's columns
+    ),
     # tags.csv
     (
         "tags.csv",

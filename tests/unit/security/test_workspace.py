@@ -174,7 +174,7 @@ class FakeWorkspaceWithState(FakeWorkspace):
 
 def test_locally_the_step_prints_the_plan_a_fresh_workspace_would_need(project_root: Path):
     spec = load_specs(project_root / "specs").of("security")[0]
-    result, lines = security_step(None, spec, NAMES, unity_catalog=False, apply=True)
+    result, lines = security_step(FakeWorkspace({}), spec, NAMES, unity_catalog=False, apply=True)
     assert not result.executed
     assert result.statements == plan(desired_state(spec, NAMES), SecurityState())
     assert "no Unity Catalog here" in lines[0] and f"{len(result.statements)} statement(s)" in lines[0]
@@ -184,3 +184,42 @@ def test_locally_the_step_prints_the_plan_a_fresh_workspace_would_need(project_r
     )
     unity, _ = security_step(FakeWorkspace(_views_from(spec)), spec, NAMES, unity_catalog=True, apply=True)
     assert unity.statements == [] and unity.executed  # already in place: nothing runs
+
+
+def test_side_tables_get_their_tables_masks_filter_and_tags_with_functions_for_other_types(
+    project_root: Path,
+):
+    """information_schema.columns says which side tables exist and their types: the quarantine keeps
+    the sign-up date as text and holds the raw bronze row, so it gets its own functions."""
+    spec = load_specs(project_root / "specs").of("security")[0]
+    quarantine = {"first_name": "string", "email": "string", "signup_date": "string", "country": "string"}
+    quarantine |= {"customer_id": "string", "_source_row": "string", "_quarantine_reason": "string"}
+    columns = [
+        {"table_schema": "s", "table_name": "dim_customer_quarantine", "column_name": c, "full_data_type": t}
+        for c, t in quarantine.items()
+    ]
+    statements = reconcile(FakeWorkspace({"columns": columns}), spec, NAMES, execute=False).statements
+    side = "`main`.`s`.`dim_customer_quarantine`"
+    on_side = [s for s in statements if s.startswith(f"ALTER TABLE {side}")]
+    function = "`main`.`s`.`medallion_mask_dim_customer_{}`"
+    assert f"ALTER TABLE {side} ALTER COLUMN `email` SET MASK {function.format('email')}" in on_side
+    # A year_only mask cannot give text: the text column is masked to NULL by a function of its own.
+    assert (
+        f"ALTER TABLE {side} ALTER COLUMN `signup_date` SET MASK {function.format('signup_date_string')}"
+        in on_side
+    )
+    created = {s.split("(")[0]: s for s in statements if s.startswith("CREATE")}
+    assert (
+        "CASE WHEN is_account_group_member('pii_readers') THEN value ELSE CAST(NULL AS STRING) END"
+        in created[f"CREATE OR REPLACE FUNCTION {function.format('signup_date_string')}"]
+    )
+    assert (
+        f"ALTER TABLE {side} ALTER COLUMN `_source_row` SET MASK {function.format('_source_row')}" in on_side
+    )
+    assert (
+        f"ALTER TABLE {side} SET ROW FILTER `main`.`s`.`medallion_filter_dim_customer` ON (`country`)"
+        in on_side
+    )
+    assert f"ALTER TABLE {side} ALTER COLUMN `email` SET TAGS ('class' = 'pii')" in on_side
+    assert not any("last_name" in s or "`city`" in s for s in on_side)  # columns the side table lacks
+    assert not any("dim_customer_changes" in s for s in statements)  # not in information_schema

@@ -38,7 +38,7 @@ def test_validate_ok(tmp_path: Path):
 def test_validate_summarises_the_security_specs(project_root: Path):
     result = _validate(project_root)
     assert result.returncode == 0, result.stderr
-    assert "security: 5 column masks, 1 protected tables, 8 tags, 15 grants" in result.stdout
+    assert "security: 5 column masks, 2 protected tables, 8 tags, 16 grants" in result.stdout
 
 
 @pytest.mark.parametrize(

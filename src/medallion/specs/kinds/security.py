@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from medallion.specs.cells import IDENTIFIER, IDENTIFIER_FIX, choice, did_you_mean, name_list
 from medallion.specs.csv_rows import Row
+from medallion.specs.gold_lineage import check_gold_lineage
 from medallion.specs.registry import Draft, SpecFile, SpecKind
 from medallion.specs.security_model import (
     MASK_KINDS,
@@ -29,7 +30,11 @@ from medallion.specs.security_model import (
     SecuritySpec,
     Tag,
 )
-from medallion.specs.sql_text import column_references, expression_problems
+from medallion.specs.sql_text import (
+    expression_problems,
+    outer_column_references,
+    table_references,
+)
 
 __all__ = ["ALL_ROWS", "PII_TAG", "SECURITY", "SECURITY_FOLDER"]
 
@@ -226,6 +231,7 @@ def check_security(draft: Draft) -> None:
     """Resolve table names, check columns, types, duplicates and fail-closed tags; build `SecuritySpec`."""
     tables = _Tables(draft)
     masks = _check_masks(draft, tables)
+    check_gold_lineage(draft, tables.columns, masks)  # gold SQL must not leak a masked column
     filters = _check_filters(draft, tables)
     tags = _check_tags(draft, tables, masks)
     grants = _check_grants(draft, tables)
@@ -262,11 +268,30 @@ def _check_filters(draft: Draft, tables: _Tables) -> list[RowFilter]:
         table = tables.resolve(draft, FILTERS_FILE, row_filter.row, row_filter.table)
         if table is None:
             continue
-        for ref in column_references(row_filter.predicate or ""):
+        for ref in outer_column_references(row_filter.predicate or ""):
             if len(ref.parts) == 1:
                 tables.column_type(draft, FILTERS_FILE, row_filter.row, table, ref.parts[0], cell="predicate")
+        _check_lookups(draft, tables, row_filter)
         filters.append(replace(row_filter, table=table))
     return filters
+
+
+def _check_lookups(draft: Draft, tables: _Tables, row_filter: RowFilter) -> None:
+    """A predicate may look rows up in another table (`${silver}.dim_customer`): the placeholder and
+    the table must exist."""
+    refs, problems = table_references(row_filter.predicate or "")
+    for _, message, fix in problems:
+        draft.problem(FILTERS_FILE, row_filter.row, "predicate", message, fix)
+    for ref in refs:
+        if f"{ref.layer}.{ref.table}".lower() not in tables.columns:
+            known = [key.split(".", 1)[1] for key in tables.columns if key.startswith(f"{ref.layer}.")]
+            draft.problem(
+                FILTERS_FILE,
+                row_filter.row,
+                "predicate",
+                f"the predicate reads ${{{ref.layer}}}.{ref.table}, which is not a {ref.layer} table",
+                did_you_mean(ref.table, known, "tables"),
+            )
 
 
 def _check_tags(draft: Draft, tables: _Tables, masks: list[ColumnMask]) -> list[Tag]:

@@ -1,44 +1,51 @@
-CREATE OR REPLACE FUNCTION `main`.`sales_silver`.`medallion_mask_dim_customer_first_name`(value STRING)
+CREATE OR REPLACE FUNCTION `main`.`sales_security`.`medallion_mask_dim_customer_first_name`(value STRING)
 RETURNS STRING
 COMMENT 'medallion: mask of silver.dim_customer.first_name (specs/security/column_masks.csv row 2) #fffb550ca241'
 RETURN CASE WHEN is_account_group_member('pii_readers') THEN value ELSE '***' END;
 
-CREATE OR REPLACE FUNCTION `main`.`sales_silver`.`medallion_mask_dim_customer_last_name`(value STRING)
+CREATE OR REPLACE FUNCTION `main`.`sales_security`.`medallion_mask_dim_customer_last_name`(value STRING)
 RETURNS STRING
 COMMENT 'medallion: mask of silver.dim_customer.last_name (specs/security/column_masks.csv row 3) #34e5be2e3ba2'
 RETURN CASE WHEN is_account_group_member('pii_readers') THEN value ELSE concat(repeat('*', greatest(length(value) - 1, 0)), right(value, 1)) END;
 
-CREATE OR REPLACE FUNCTION `main`.`sales_silver`.`medallion_mask_dim_customer_email`(value STRING)
+CREATE OR REPLACE FUNCTION `main`.`sales_security`.`medallion_mask_dim_customer_email`(value STRING)
 RETURNS STRING
 COMMENT 'medallion: mask of silver.dim_customer.email (specs/security/column_masks.csv row 4) #478616709707'
 RETURN CASE WHEN is_account_group_member('pii_readers') THEN value ELSE regexp_replace(value, '^[^@]*', '***') END;
 
-CREATE OR REPLACE FUNCTION `main`.`sales_silver`.`medallion_mask_dim_customer_city`(value STRING)
+CREATE OR REPLACE FUNCTION `main`.`sales_security`.`medallion_mask_dim_customer_city`(value STRING)
 RETURNS STRING
 COMMENT 'medallion: mask of silver.dim_customer.city (specs/security/column_masks.csv row 5) #035fc9a1004e'
 RETURN CASE WHEN is_account_group_member('pii_readers') THEN value ELSE sha2(CAST(value AS STRING), 256) END;
 
-CREATE OR REPLACE FUNCTION `main`.`sales_silver`.`medallion_mask_dim_customer_signup_date`(value DATE)
+CREATE OR REPLACE FUNCTION `main`.`sales_security`.`medallion_mask_dim_customer_signup_date`(value DATE)
 RETURNS DATE
 COMMENT 'medallion: mask of silver.dim_customer.signup_date (specs/security/column_masks.csv row 6) #4cc10a2e650a'
 RETURN CASE WHEN is_account_group_member('pii_readers') THEN value ELSE make_date(year(value), 1, 1) END;
 
-CREATE OR REPLACE FUNCTION `main`.`sales_silver`.`medallion_filter_dim_customer`(country STRING)
+CREATE OR REPLACE FUNCTION `main`.`sales_security`.`medallion_filter_dim_customer`(country STRING)
 RETURNS BOOLEAN
 COMMENT 'medallion: row filter of silver.dim_customer (specs/security/row_filters.csv rows 2, 3, 4) #f2bbf9233f1d'
 RETURN (is_account_group_member('eu_analysts') AND (country IN ('DE', 'FR', 'NL', 'ES', 'IT', 'BE'))) OR is_account_group_member('data_engineers') OR is_account_group_member('pii_readers');
 
-ALTER TABLE `main`.`sales_silver`.`dim_customer` ALTER COLUMN `first_name` SET MASK `main`.`sales_silver`.`medallion_mask_dim_customer_first_name`;
+CREATE OR REPLACE FUNCTION `main`.`sales_security`.`medallion_filter_fact_order`(customer_id STRING)
+RETURNS BOOLEAN
+COMMENT 'medallion: row filter of silver.fact_order (specs/security/row_filters.csv rows 5, 6) #7da34f5ffdaa'
+RETURN (is_account_group_member('eu_analysts') AND (customer_id IN (SELECT customer_id FROM `main`.`sales_silver`.dim_customer WHERE is_current AND country IN ('DE', 'FR', 'NL', 'ES', 'IT', 'BE')))) OR is_account_group_member('data_engineers');
 
-ALTER TABLE `main`.`sales_silver`.`dim_customer` ALTER COLUMN `last_name` SET MASK `main`.`sales_silver`.`medallion_mask_dim_customer_last_name`;
+ALTER TABLE `main`.`sales_silver`.`dim_customer` ALTER COLUMN `first_name` SET MASK `main`.`sales_security`.`medallion_mask_dim_customer_first_name`;
 
-ALTER TABLE `main`.`sales_silver`.`dim_customer` ALTER COLUMN `email` SET MASK `main`.`sales_silver`.`medallion_mask_dim_customer_email`;
+ALTER TABLE `main`.`sales_silver`.`dim_customer` ALTER COLUMN `last_name` SET MASK `main`.`sales_security`.`medallion_mask_dim_customer_last_name`;
 
-ALTER TABLE `main`.`sales_silver`.`dim_customer` ALTER COLUMN `city` SET MASK `main`.`sales_silver`.`medallion_mask_dim_customer_city`;
+ALTER TABLE `main`.`sales_silver`.`dim_customer` ALTER COLUMN `email` SET MASK `main`.`sales_security`.`medallion_mask_dim_customer_email`;
 
-ALTER TABLE `main`.`sales_silver`.`dim_customer` ALTER COLUMN `signup_date` SET MASK `main`.`sales_silver`.`medallion_mask_dim_customer_signup_date`;
+ALTER TABLE `main`.`sales_silver`.`dim_customer` ALTER COLUMN `city` SET MASK `main`.`sales_security`.`medallion_mask_dim_customer_city`;
 
-ALTER TABLE `main`.`sales_silver`.`dim_customer` SET ROW FILTER `main`.`sales_silver`.`medallion_filter_dim_customer` ON (`country`);
+ALTER TABLE `main`.`sales_silver`.`dim_customer` ALTER COLUMN `signup_date` SET MASK `main`.`sales_security`.`medallion_mask_dim_customer_signup_date`;
+
+ALTER TABLE `main`.`sales_silver`.`dim_customer` SET ROW FILTER `main`.`sales_security`.`medallion_filter_dim_customer` ON (`country`);
+
+ALTER TABLE `main`.`sales_silver`.`fact_order` SET ROW FILTER `main`.`sales_security`.`medallion_filter_fact_order` ON (`customer_id`);
 
 ALTER TABLE `main`.`sales_gold`.`daily_sales` SET TAGS ('domain' = 'sales');
 
@@ -92,6 +99,8 @@ GRANT SELECT ON TABLE `main`.`sales_silver`.`dim_customer` TO `eu_analysts`;
 
 GRANT SELECT ON TABLE `main`.`sales_silver`.`dim_customer` TO `pii_readers`;
 
+GRANT SELECT ON TABLE `main`.`sales_silver`.`fact_order` TO `eu_analysts`;
+
 -- removing every spec row:
 
 ALTER TABLE `main`.`sales_silver`.`dim_customer` ALTER COLUMN `city` DROP MASK;
@@ -105,6 +114,8 @@ ALTER TABLE `main`.`sales_silver`.`dim_customer` ALTER COLUMN `last_name` DROP M
 ALTER TABLE `main`.`sales_silver`.`dim_customer` ALTER COLUMN `signup_date` DROP MASK;
 
 ALTER TABLE `main`.`sales_silver`.`dim_customer` DROP ROW FILTER;
+
+ALTER TABLE `main`.`sales_silver`.`fact_order` DROP ROW FILTER;
 
 ALTER TABLE `main`.`sales_gold`.`daily_sales` UNSET TAGS ('domain');
 
@@ -158,14 +169,18 @@ REVOKE SELECT ON TABLE `main`.`sales_silver`.`dim_customer` FROM `eu_analysts`;
 
 REVOKE SELECT ON TABLE `main`.`sales_silver`.`dim_customer` FROM `pii_readers`;
 
-DROP FUNCTION IF EXISTS `main`.`sales_silver`.`medallion_filter_dim_customer`;
+REVOKE SELECT ON TABLE `main`.`sales_silver`.`fact_order` FROM `eu_analysts`;
 
-DROP FUNCTION IF EXISTS `main`.`sales_silver`.`medallion_mask_dim_customer_city`;
+DROP FUNCTION IF EXISTS `main`.`sales_security`.`medallion_filter_dim_customer`;
 
-DROP FUNCTION IF EXISTS `main`.`sales_silver`.`medallion_mask_dim_customer_email`;
+DROP FUNCTION IF EXISTS `main`.`sales_security`.`medallion_filter_fact_order`;
 
-DROP FUNCTION IF EXISTS `main`.`sales_silver`.`medallion_mask_dim_customer_first_name`;
+DROP FUNCTION IF EXISTS `main`.`sales_security`.`medallion_mask_dim_customer_city`;
 
-DROP FUNCTION IF EXISTS `main`.`sales_silver`.`medallion_mask_dim_customer_last_name`;
+DROP FUNCTION IF EXISTS `main`.`sales_security`.`medallion_mask_dim_customer_email`;
 
-DROP FUNCTION IF EXISTS `main`.`sales_silver`.`medallion_mask_dim_customer_signup_date`;
+DROP FUNCTION IF EXISTS `main`.`sales_security`.`medallion_mask_dim_customer_first_name`;
+
+DROP FUNCTION IF EXISTS `main`.`sales_security`.`medallion_mask_dim_customer_last_name`;
+
+DROP FUNCTION IF EXISTS `main`.`sales_security`.`medallion_mask_dim_customer_signup_date`;
