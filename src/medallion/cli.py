@@ -124,6 +124,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=10, help="failing rules shown (default 10)")
     p.set_defaults(handler=_dq_report)
 
+    p = sub.add_parser("security", help="Unity Catalog security from specs/security (docs/security.md)")
+    security = p.add_subparsers(dest="security_command", required=True, metavar="SECURITY_COMMAND")
+    p = security.add_parser(
+        "plan", help="the statements the security task would run on a target (nothing is changed)"
+    )
+    _target_option(p)
+    p.add_argument(
+        "--warehouse-id",
+        help="read the target's information_schema through this SQL warehouse (default: plan for a "
+        "workspace that has none of it yet, without calling it)",
+    )
+    p.set_defaults(handler=_security_plan)
+
     p = sub.add_parser(
         "preflight", help="what a target needs before `databricks bundle deploy` (no workspace call)"
     )
@@ -182,6 +195,32 @@ def _deploy_check(args) -> int:
     failed = [c for c in checks if not c.ok]
     print(f"deploy check of {target}: {len(checks) - len(failed)} ok, {len(failed)} failed")
     return 1 if failed else 0
+
+
+def _security_plan(args) -> int:
+    from medallion.security.reconcile import SecurityState, desired_state, plan
+    from medallion.security.statements import SecurableNames
+
+    bundle, target = _bundle_and_target(args)
+    variables = bundle.resolve_variables(target, local=False)
+    schemas = {layer: str(variables[f"{layer}_schema"]) for layer in ("bronze", "silver", "gold")}
+    names = SecurableNames(str(variables["catalog"]), schemas, str(variables.get("security_schema") or ""))
+    spec = load_specs(bundle.root / "specs").of("security")[0]
+    if args.warehouse_id:
+        from medallion.bundle.deploy_check import workspace_client  # keeps the SDK out of other commands
+        from medallion.security.warehouse import WarehouseSql
+        from medallion.security.workspace import reconcile
+
+        warehouse = WarehouseSql(workspace_client(bundle, target), args.warehouse_id)
+        statements = reconcile(warehouse, spec, names, execute=False).statements
+        where = f"{target} ({names.catalog}, read through warehouse {args.warehouse_id})"
+    else:
+        statements = plan(desired_state(spec, names), SecurityState())
+        where = f"a fresh {target} workspace ({names.catalog}; --warehouse-id reads what it has)"
+    for statement in statements:
+        print(f"{statement};\n")
+    print(f"security plan for {where}: {len(statements)} statement(s)")
+    return 0
 
 
 def _validate(args) -> int:

@@ -76,6 +76,10 @@ class WorkspaceStub:
         self.permissions: dict[str, list] = {}  # "/jobs/123", "/directories/45" -> access_control_list
         self.schemas: dict[str, dict] = {}  # full name -> SchemaInfo
         self.volumes: dict[str, dict] = {}  # full name -> VolumeInfo
+        # SQL warehouses: `information_schema.<view>` rows a statement reads, served in chunks.
+        self.information_schema: dict[str, list[dict]] = {}
+        self.chunk_rows = 2
+        self.statements: dict[str, list[list]] = {}  # statement id -> result chunks
         self._ids = itertools.count(1001)
         self._lock = threading.RLock()
         for d in ("/", "/Users", "/Shared", f"/Users/{user_name}"):
@@ -146,6 +150,9 @@ class WorkspaceStub:
             ("GET", rf"{UC}/volumes/([^/]+)", lambda q, b, name: self._get(self.volumes, name)),
             ("PATCH", rf"{UC}/volumes/([^/]+)", lambda q, b, name: self._uc_update(self.volumes, name, b)),
             ("DELETE", rf"{UC}/volumes/([^/]+)", lambda q, b, name: self._delete(self.volumes, name)),
+            # SQL statement execution (information_schema reads only)
+            ("POST", r"/api/2\.0/sql/statements/?", self._statement_execute),
+            ("GET", r"/api/2\.0/sql/statements/([^/]+)/result/chunks/(\d+)", self._statement_chunk),
         ]
 
     def _dispatch(self, method: str, path: str, query: dict, body) -> tuple[int, bytes, bool]:
@@ -337,6 +344,51 @@ class WorkspaceStub:
         return obj
 
     # ----------------------------------------------------------------- HTTP plumbing
+    def _statement_execute(self, q, b):
+        """Rows of the `information_schema` view a SELECT names (a `table_name = '…'` filter applied);
+        any other statement is refused, so a plan that tried to change something would fail."""
+        statement = b["statement"]
+        view = re.search(r"information_schema\.(\w+)", statement)
+        if not statement.lstrip().upper().startswith("SELECT") or not view:
+            raise ApiError(
+                400, "INVALID_PARAMETER_VALUE", f"the stub only reads information_schema: {statement}"
+            )
+        rows = self.information_schema.get(view.group(1), [])
+        for column in ("table_name", "table_schema"):
+            wanted = re.search(rf"{column} = '([^']*)'", statement)
+            if wanted:
+                rows = [r for r in rows if r.get(column) == wanted.group(1)]
+        columns = list(rows[0]) if rows else []
+        values = [[None if r[c] is None else str(r[c]) for c in columns] for r in rows]
+        chunks = [values[i : i + self.chunk_rows] for i in range(0, len(values), self.chunk_rows)] or [[]]
+        statement_id = f"stmt-{next(self._ids)}"
+        self.statements[statement_id] = chunks
+        schema = {
+            "column_count": len(columns),
+            "columns": [
+                {"name": c, "position": i, "type_name": "STRING", "type_text": "STRING"}
+                for i, c in enumerate(columns)
+            ],
+        }
+        manifest = {"format": "JSON_ARRAY", "schema": schema, "total_chunk_count": len(chunks)}
+        manifest["total_row_count"] = len(values)
+        return {
+            "statement_id": statement_id,
+            "status": {"state": "SUCCEEDED"},
+            "manifest": manifest,
+            "result": self._chunk(statement_id, 0),
+        }
+
+    def _statement_chunk(self, q, b, statement_id: str, index: str):
+        return self._chunk(statement_id, int(index))
+
+    def _chunk(self, statement_id: str, index: int) -> dict:
+        chunks = self._get(self.statements, statement_id)
+        chunk = {"chunk_index": index, "row_count": len(chunks[index]), "data_array": chunks[index]}
+        if index + 1 < len(chunks):
+            chunk["next_chunk_index"] = index + 1
+        return chunk
+
     def _handler_class(self):
         stub = self
 
