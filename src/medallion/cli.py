@@ -17,6 +17,10 @@ from medallion.bundle import load_bundle
 from medallion.errors import MedallionError, SpecError
 from medallion.params import find_project_root, resolve_context
 from medallion.security.persona import lakehouse_tables, persona_query
+from medallion.security.reconcile import SecurityState, desired_state, plan
+from medallion.security.statements import SecurableNames
+from medallion.security.warehouse import WarehouseSql
+from medallion.security.workspace import reconcile
 from medallion.specs import load_specs
 
 __all__ = ["main"]
@@ -198,9 +202,6 @@ def _deploy_check(args) -> int:
 
 
 def _security_plan(args) -> int:
-    from medallion.security.reconcile import SecurityState, desired_state, plan
-    from medallion.security.statements import SecurableNames
-
     bundle, target = _bundle_and_target(args)
     variables = bundle.resolve_variables(target, local=False)
     schemas = {layer: str(variables[f"{layer}_schema"]) for layer in ("bronze", "silver", "gold")}
@@ -208,8 +209,6 @@ def _security_plan(args) -> int:
     spec = load_specs(bundle.root / "specs").of("security")[0]
     if args.warehouse_id:
         from medallion.bundle.deploy_check import workspace_client  # keeps the SDK out of other commands
-        from medallion.security.warehouse import WarehouseSql
-        from medallion.security.workspace import reconcile
 
         warehouse = WarehouseSql(workspace_client(bundle, target), args.warehouse_id)
         statements = reconcile(warehouse, spec, names, execute=False).statements
