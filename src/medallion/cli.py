@@ -205,7 +205,12 @@ def _security_plan(args) -> int:
     bundle, target = _bundle_and_target(args)
     variables = bundle.resolve_variables(target, local=False)
     schemas = {layer: str(variables[f"{layer}_schema"]) for layer in ("bronze", "silver", "gold")}
-    names = SecurableNames(str(variables["catalog"]), schemas, str(variables.get("security_schema") or ""))
+    names = SecurableNames(
+        str(variables["catalog"]),
+        schemas,
+        str(variables.get("security_schema") or ""),
+        use_policies=str(variables.get("security_mode")) == "policies",
+    )
     spec = load_specs(bundle.root / "specs").of("security")[0]
     if args.warehouse_id:
         from medallion.bundle.deploy_check import workspace_client  # keeps the SDK out of other commands

@@ -24,6 +24,7 @@ class RunContext:
     checkpoint_root: str
     specs_dir: str
     security_schema: str = ""  # the mask and row-filter functions' schema ("" = each table's own)
+    security_mode: str = "masks"  # policies.csv as column masks, or as ABAC policies ("policies")
 
     def schema(self, layer: str) -> str:
         """`catalog`.`schema` of a layer."""

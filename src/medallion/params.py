@@ -37,10 +37,12 @@ JOB_PARAMETERS: dict[str, str] = {
     "silver_schema": "Silver schema",
     "gold_schema": "Gold schema",
     "security_schema": "Security schema",
+    "security_mode": "Security mode",
     "landing_root": "Landing folder",
     "checkpoint_root": "Checkpoint folder",
 }
 DEFAULT_TARGET = "dev"
+SECURITY_MODES = ("masks", "policies")  # how policies.csv is applied (docs/security.md)
 
 
 def find_project_root(start: str | Path) -> Path:
@@ -90,6 +92,10 @@ def resolve_context(values: dict[str, str], project_root: Path) -> RunContext:
             raise ParameterError(
                 f"parameter {name}={values[name]!r} is not a valid name (use letters, digits, _ and -)"
             )
+    if values["security_mode"] not in SECURITY_MODES:
+        raise ParameterError(
+            f"parameter security_mode={values['security_mode']!r} must be one of {', '.join(SECURITY_MODES)}"
+        )
     return RunContext(
         target=target,
         catalog=values["catalog"],
@@ -97,6 +103,7 @@ def resolve_context(values: dict[str, str], project_root: Path) -> RunContext:
         silver_schema=values["silver_schema"],
         gold_schema=values["gold_schema"],
         security_schema=values["security_schema"],
+        security_mode=values["security_mode"],
         landing_root=values["landing_root"],
         checkpoint_root=values["checkpoint_root"],
         specs_dir=str(project_root / "specs"),

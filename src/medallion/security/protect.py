@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 def securable_names(ctx: RunContext) -> SecurableNames:
     """The catalog, layer schemas and security-function schema of a run."""
     schemas = {layer: getattr(ctx, f"{layer}_schema") for layer in ("bronze", "silver", "gold")}
-    return SecurableNames(ctx.catalog, schemas, ctx.security_schema)
+    return SecurableNames(ctx.catalog, schemas, ctx.security_schema, ctx.security_mode == "policies")
 
 
 class TableGuard:
@@ -99,6 +99,6 @@ def table_guard(spark: SparkSession, specs: Specs, ctx: RunContext) -> TableGuar
     """The guard of a run, or None when the specs protect nothing."""
     found = specs.of("security")
     spec = found[0] if found else SecuritySpec()
-    if not (spec.protected_tables or spec.tags):
+    if not (spec.protected_tables or spec.tags or spec.policies):
         return None
     return TableGuard(spark, spec, securable_names(ctx), unity_catalog=on_databricks())

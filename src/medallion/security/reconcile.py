@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from medallion.errors import SpecError, SpecProblem
 from medallion.names import CHANGES_SUFFIX, QUARANTINE_SUFFIX, WARNINGS_SUFFIX
 from medallion.security.statements import (
     FUNCTION_PREFIX,
@@ -23,11 +24,13 @@ from medallion.security.statements import (
     filter_columns,
     filter_function,
     mask_function,
+    policy_function,
+    policy_statement,
     quote_name,
     raw_row_mask,
     sql_string,
 )
-from medallion.specs.security_model import MASK_KINDS, SecuritySpec
+from medallion.specs.security_model import MASK_KINDS, ColumnMask, SecuritySpec, mask_type_problem
 
 __all__ = ["SIDE_SUFFIXES", "SecurityState", "desired_state", "plan", "table_plan"]
 
@@ -44,7 +47,9 @@ class SecurityState:
     filters: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # table -> (fn, columns)
     tags: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # (table, column|"") -> tags
     grants: set[tuple[str, str, str, str]] = field(default_factory=set)  # (type, name, principal, privilege)
-    create_sql: dict[str, str] = field(default_factory=dict)  # desired only: function -> statement
+    policies: dict[tuple[str, str], str] = field(default_factory=dict)  # (ON securable, name) -> fingerprint
+    create_sql: dict = field(default_factory=dict)  # desired only: function or policy key -> statement
+    policy_tables: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # desired: tables it masks
 
 
 def desired_state(
@@ -58,6 +63,14 @@ def desired_state(
         for table, cols in (column_types or {}).items()
     }
     state = SecurityState()
+    if names.use_policies:
+        for policy in spec.policies:
+            function = policy_function(policy, names)
+            _add_function(state, function)
+            key = policy_statement(policy, names, function.name)
+            state.policies[key[:2]] = key[2]
+            state.create_sql[key[:2]] = key[3]
+            state.policy_tables[key[:2]] = set()
     parents = dict.fromkeys([*spec.protected_tables, *(t.table for t in spec.tags)])
     for parent in parents:
         main = _main_types(spec, parent, types.get(parent.lower()))
@@ -103,7 +116,13 @@ def _protect(
         column = mask.column.lower()
         if is_side and column not in types:
             continue
+        if mask.policy and names.use_policies:
+            policy = next(p for p in spec.policies if p.name == mask.policy)
+            state.policy_tables[policy_statement(policy, names, "")[:2]].add(quoted)  # masked through its tag
+            continue
         data_type = types.get(column) or mask.data_type
+        if not is_side and not mask.data_type and data_type:
+            _check_undeclared_type(mask, parent, data_type)
         variant = ""
         if is_side and data_type != (main.get(column) or mask.data_type) and mask is not raw_row:
             variant = data_type
@@ -129,6 +148,14 @@ def _protect(
             state.tags.setdefault((quoted, tag.column.lower()), {})[tag.key] = tag.value
 
 
+def _check_undeclared_type(mask: ColumnMask, table: str, data_type: str) -> None:
+    """A column the specs do not type (gold) is checked once its type is known: the mask must fit it."""
+    problem = mask_type_problem(mask.kind, data_type, f"{table}.{mask.column}")
+    if problem:
+        file = "policies.csv" if mask.policy else "column_masks.csv"
+        raise SpecError([SpecProblem(f"specs/security/{file}", mask.row, "mask", *problem)])
+
+
 def _add_function(state: SecurityState, function: FunctionSql) -> None:
     state.functions[function.name] = function.comment
     state.create_sql[function.name] = function.sql
@@ -150,8 +177,14 @@ def plan(desired: SecurityState, actual: SecurityState, previous: SecurityState 
     for function, comment in desired.functions.items():
         if actual.functions.get(function) != comment:
             statements.append(desired.create_sql[function])
+    for on, name in sorted(set(actual.policies) - set(desired.policies)):  # before masks take their columns
+        if _owned(name):
+            statements.append(f"DROP POLICY {name} ON {on}")
     statements += _masks(desired, actual)
     statements += _filters(desired, actual)
+    for key, fingerprint in desired.policies.items():  # after the column masks they replace are dropped
+        if key not in actual.policies or previous.policies.get(key) != fingerprint:
+            statements.append(desired.create_sql[key])
     statements += _tags(desired, actual, previous)
     statements += _grants(desired, actual, previous)
     for function in sorted(actual.functions):
@@ -225,8 +258,14 @@ def table_plan(desired: SecurityState, table: str) -> list[str]:
         masks={k: v for k, v in desired.masks.items() if k[0] == table},
         filters={k: v for k, v in desired.filters.items() if k == table},
         tags={k: v for k, v in desired.tags.items() if k[0] == table},
+        policies={k: v for k, v in desired.policies.items() if table in desired.policy_tables.get(k, ())},
     )
     used = {f for f, _ in own.masks.values()} | {f for f, _ in own.filters.values()}
+    used |= {_policy_function(desired.create_sql[k]) for k in own.policies}
     own.functions = {f: c for f, c in desired.functions.items() if f in used}
-    own.create_sql = {f: desired.create_sql[f] for f in own.functions}
+    own.create_sql = {k: desired.create_sql[k] for k in [*own.functions, *own.policies]}
     return plan(own, SecurityState())
+
+
+def _policy_function(statement: str) -> str:
+    return next(line for line in statement.splitlines() if line.startswith("COLUMN MASK ")).split(" ", 2)[2]

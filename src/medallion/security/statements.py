@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from medallion.names import SOURCE_ROW
-from medallion.specs.security_model import ColumnMask, RowFilter, SecuritySpec
+from medallion.specs.security_model import ColumnMask, MaskPolicy, RowFilter, SecuritySpec
 from medallion.specs.sql_text import LAYER_PLACEHOLDERS, outer_column_references
 
 __all__ = [
@@ -29,6 +29,8 @@ __all__ = [
     "filter_function",
     "mask_expression",
     "mask_function",
+    "policy_function",
+    "policy_statement",
     "quote_name",
     "raw_row_mask",
     "render_placeholders",
@@ -52,11 +54,13 @@ def sql_string(text: str) -> str:
 
 @dataclass(frozen=True)
 class SecurableNames:
-    """Where a target's objects live: the catalog and the schema of each layer."""
+    """Where a target's objects live (the catalog, each layer's schema, the functions' schema) and
+    whether its tag-based masks are ABAC policies (`security_mode=policies`) or column masks."""
 
     catalog: str
     schemas: dict[str, str]  # layer -> schema
     function_schema: str = ""  # where mask and filter functions live ("" = the protected table's schema)
+    use_policies: bool = False
 
     def table(self, table: str) -> str:
         """`layer.table` -> `catalog`.`schema`.`table`."""
@@ -65,7 +69,15 @@ class SecurableNames:
 
     def function(self, table: str, name: str) -> str:
         layer = table.split(".", 1)[0]
-        return quote_name(self.catalog, self.function_schema or self.schemas[layer], name)
+        return quote_name(
+            self.catalog, self.function_schema or self.schemas.get(layer, self.schemas["silver"]), name
+        )
+
+    def scope(self, scope: str) -> str:
+        """`SCHEMA `c`.`s`` for a layer, `CATALOG `c`` for the catalog: where a policy is defined."""
+        if scope == "catalog":
+            return f"CATALOG {quote_name(self.catalog)}"
+        return f"SCHEMA {quote_name(self.catalog, self.schemas[scope])}"
 
 
 @dataclass(frozen=True)
@@ -235,6 +247,37 @@ def filter_function(
     rows = ", ".join(str(f.row) for f in sorted(filters, key=lambda f: f.row))
     about = f"row filter of {table} (specs/security/row_filters.csv rows {rows})"
     return _function(name, params, "BOOLEAN", filter_expression(filters, names), about), columns
+
+
+POLICY_PRINCIPALS = ("account users",)  # a policy applies to everyone but its exempt groups
+
+
+def policy_function(policy: MaskPolicy, names: SecurableNames) -> FunctionSql:
+    """The function of an ABAC mask policy: the mask alone (who is exempt is the policy's EXCEPT)."""
+    name = names.function(f"{policy.scope}.*", _identifier(f"{FUNCTION_PREFIX}policy_{policy.name}"))
+    column_type = (policy.data_type or "string").upper()
+    mask = ColumnMask(f"{policy.scope}.*", "value", policy.kind, policy.data_type, policy.argument)
+    about = f"mask of policy {policy.name} (specs/security/policies.csv row {policy.row})"
+    return _function(name, f"value {column_type}", column_type, _masked(mask, "value"), about)
+
+
+def policy_statement(policy: MaskPolicy, names: SecurableNames, function: str) -> tuple[str, str, str, str]:
+    """(ON securable, name, fingerprint, statement) of the `CREATE OR REPLACE POLICY` for `policy`; the
+    fingerprint of its definition is kept in the statement's comment and in reconcile's state."""
+    name = quote_name(_identifier(f"{FUNCTION_PREFIX}{policy.name}"))
+    on = names.scope(policy.scope)
+    body = [f"COLUMN MASK {function}", f"TO {', '.join(quote_name(p) for p in POLICY_PRINCIPALS)}"]
+    if policy.exempt_groups:
+        body.append(f"EXCEPT {', '.join(quote_name(g) for g in policy.exempt_groups)}")
+    body += [
+        "FOR TABLES",
+        f"MATCH COLUMNS has_tag_value({sql_string(policy.tag_key)}, {sql_string(policy.tag_value)}) AS masked",
+        "ON COLUMN masked",
+    ]
+    fingerprint = hashlib.sha256("\n".join([name, on, *body]).encode()).hexdigest()[:12]
+    about = f"medallion: policy {policy.name} (specs/security/policies.csv row {policy.row}) #{fingerprint}"
+    statement = "\n".join([f"CREATE OR REPLACE POLICY {name} ON {on}", f"COMMENT {sql_string(about)}", *body])
+    return on, name, fingerprint, statement
 
 
 def raw_row_mask(spec: SecuritySpec, table: str) -> ColumnMask | None:

@@ -45,8 +45,9 @@ def _rows(spark: SparkSession, sql: str) -> list[dict[str, Any]]:
     return [row.asDict() for row in spark.sql(sql).collect()]
 
 
-def read_actual_state(spark: SparkSession, names: SecurableNames) -> SecurityState:
-    """Masks, filters, owned functions, tags and direct grants of the target's catalog and schemas."""
+def read_actual_state(spark: SparkSession, names: SecurableNames, *, policies: bool = False) -> SecurityState:
+    """Masks, filters, owned functions, tags and direct grants of the target's catalog and schemas;
+    with `policies`, the ABAC policies defined on them too (`SHOW POLICIES`, DBR 16.4+)."""
     catalog = names.catalog
     schemas = ", ".join(sql_string(s) for s in names.schemas.values())
     info = f"{quote_name(catalog)}.information_schema"
@@ -95,6 +96,13 @@ def read_actual_state(spark: SparkSession, names: SecurableNames) -> SecuritySta
     ):
         securable = quote_name(r["volume_catalog"], r["volume_schema"], r["volume_name"])
         state.grants.add(("volume", securable, r["grantee"], r["privilege_type"]))
+    if policies:
+        for scope in ("catalog", *names.schemas):
+            on = names.scope(scope)
+            for r in _rows(spark, f"SHOW POLICIES ON {on}"):
+                name = next((r[k] for k in ("Policy Name", "policy_name", "name") if r.get(k)), "")
+                if name:
+                    state.policies[(on, quote_name(name))] = ""  # its definition: in the state table
     return state
 
 
@@ -137,6 +145,7 @@ def owned_to_json(state: SecurityState) -> str:
                 [t, c, k, v] for (t, c), tags in sorted(state.tags.items()) for k, v in sorted(tags.items())
             ],
             "grants": sorted(list(g) for g in state.grants),
+            "policies": sorted([on, name, fingerprint] for (on, name), fingerprint in state.policies.items()),
         }
     )
 
@@ -147,6 +156,7 @@ def owned_from_json(text: str) -> SecurityState:
     for table, column, key, value in data.get("tags", []):
         state.tags.setdefault((table, column), {})[key] = value
     state.grants = {tuple(g) for g in data.get("grants", [])}
+    state.policies = {(on, name): fingerprint for on, name, fingerprint in data.get("policies", [])}
     return state
 
 
@@ -159,12 +169,13 @@ def reconcile(
 ) -> ReconcileResult:
     """Plan (and with `execute`, run) the statements that make the workspace match the specs."""
     desired = desired_state(spec, names, read_column_types(spark, names))
-    actual = read_actual_state(spark, names)
     state_table = quote_name(names.catalog, names.schemas["silver"], STATE_TABLE)
     previous = SecurityState()
     if spark.catalog.tableExists(f"{names.catalog}.{names.schemas['silver']}.{STATE_TABLE}"):
         rows = spark.sql(f"SELECT owned FROM {state_table}").collect()
         previous = owned_from_json(rows[0]["owned"] if rows else "")
+    # Policies are listed only where they are used or were (SHOW POLICIES needs DBR 16.4+).
+    actual = read_actual_state(spark, names, policies=bool(desired.policies or previous.policies))
     result = ReconcileResult(plan(desired, actual, previous))
     if not execute:
         return result

@@ -1,4 +1,5 @@
-"""Typed security specs (`specs/security/*.csv`): column masks, row filters, tags and grants.
+"""Typed security specs (`specs/security/*.csv`): column masks, row filters, tags, grants and ABAC
+mask policies.
 
 Parsed and checked by the `security` spec kind (specs/kinds/security.py); turned into Unity Catalog
 statements by `medallion.security`. Table names are `layer.table` once checked.
@@ -14,9 +15,11 @@ __all__ = [
     "SECURABLE_TYPES",
     "ColumnMask",
     "Grant",
+    "MaskPolicy",
     "RowFilter",
     "SecuritySpec",
     "Tag",
+    "mask_type_problem",
 ]
 
 # Mask kind -> the column types it fits ("" = any type). `sql` takes its expression from `argument`.
@@ -29,6 +32,17 @@ MASK_KINDS: dict[str, tuple[str, ...]] = {
     "null": (),
     "sql": (),
 }
+
+MASK_TYPE_FIX = "choose a mask for that type (null fits any), or write it with mask sql"
+
+
+def mask_type_problem(kind: str, data_type: str, what: str) -> tuple[str, str] | None:
+    """(message, fix) when mask `kind` cannot give `data_type` (the type of `what`), else None."""
+    fits = MASK_KINDS.get(kind, ())
+    if data_type and fits and data_type.split("(")[0] not in fits:
+        return f"mask {kind} gives a {'/'.join(fits)} but {what} is {data_type}", MASK_TYPE_FIX
+    return None
+
 
 SECURABLE_TYPES = ("catalog", "schema", "table", "volume")
 # The privileges Unity Catalog grants on each securable type. A privilege granted on a container is
@@ -71,6 +85,26 @@ class ColumnMask:
     using_columns: tuple[str, ...] = ()
     description: str = ""
     row: int = 0
+    policy: str = ""  # the policies.csv row this mask comes from ("" = column_masks.csv)
+
+
+@dataclass(frozen=True)
+class MaskPolicy:
+    """One row of policies.csv: every column tagged `tag_key=tag_value` in `scope` (a layer's schema, or
+    the catalog) is masked with `kind`, except for `exempt_groups`. A target with
+    `security_mode=policies` creates it as one Unity Catalog ABAC policy; otherwise it becomes a
+    column mask on each matching column (the `ColumnMask`s with `policy` set)."""
+
+    name: str
+    scope: str  # "catalog" or a layer
+    tag_key: str
+    tag_value: str
+    kind: str
+    argument: str = ""
+    exempt_groups: tuple[str, ...] = ()
+    description: str = ""
+    data_type: str = ""  # the one type of the columns it matches
+    row: int = 0
 
 
 @dataclass(frozen=True)
@@ -110,6 +144,7 @@ class SecuritySpec:
     filters: tuple[RowFilter, ...] = ()
     tags: tuple[Tag, ...] = ()
     grants: tuple[Grant, ...] = ()
+    policies: tuple[MaskPolicy, ...] = ()
 
     def masks_of(self, table: str) -> tuple[ColumnMask, ...]:
         return tuple(m for m in self.masks if m.table == table)

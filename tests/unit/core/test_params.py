@@ -17,6 +17,7 @@ def _values(**overrides):
             "silver_schema",
             "gold_schema",
             "security_schema",
+            "security_mode",
             "landing_root",
             "checkpoint_root",
         ),

@@ -38,6 +38,11 @@ class FakeWorkspace:
         match = re.search(r"information_schema\.(\w+)", text)
         if match:
             rows = self.views.get(match.group(1), [])
+        elif text.startswith("SHOW POLICIES ON "):
+            on = text.removeprefix("SHOW POLICIES ON ")
+            rows = [
+                {"Policy Name": r["Policy Name"]} for r in self.views.get("policies", []) if r["on"] == on
+            ]
         elif text.startswith("SELECT owned"):
             rows = [{"owned": self.state}]
         else:
@@ -48,9 +53,9 @@ class FakeWorkspace:
         return type("Frame", (), {"collect": lambda _self: [Row(r) for r in rows]})()
 
 
-def _views_from(spec) -> dict[str, list[dict]]:
-    """information_schema rows for a workspace that already matches `spec`."""
-    state = desired_state(spec, NAMES)
+def _views_from(spec, names: SecurableNames = NAMES) -> dict[str, list[dict]]:
+    """information_schema rows (and SHOW POLICIES) for a workspace that already matches `spec`."""
+    state = desired_state(spec, names)
     unq = lambda name: [p.strip("`") for p in name.split("`.`")]  # noqa: E731
     views: dict[str, list[dict]] = {
         k: [] for k in ("column_masks", "row_filters", "routines", "table_tags", "column_tags")
@@ -96,6 +101,8 @@ def _views_from(spec) -> dict[str, list[dict]]:
             views["column_tags" if column else "table_tags"].append(
                 {**row, "column_name": column} if column else row
             )
+    for on, name in state.policies:
+        views.setdefault("policies", []).append({"on": on, "Policy Name": name.strip("`")})
     for kind, securable, principal, privilege in state.grants:
         parts = unq(securable)
         if kind == "catalog":
@@ -223,3 +230,53 @@ def test_side_tables_get_their_tables_masks_filter_and_tags_with_functions_for_o
     assert f"ALTER TABLE {side} ALTER COLUMN `email` SET TAGS ('class' = 'pii')" in on_side
     assert not any("last_name" in s or "`city`" in s for s in on_side)  # columns the side table lacks
     assert not any("dim_customer_changes" in s for s in statements)  # not in information_schema
+
+
+def test_policies_mode_creates_its_policies_once_and_finds_them_again(tmp_path: Path):
+    """The policies a target in `policies` mode created are listed by SHOW POLICIES; their definitions
+    are remembered in the state table, so an unchanged policy is not created again."""
+    from dataclasses import replace
+
+    from test_policies import VALID
+    from test_policies import _specs as policy_specs
+
+    spec = load_specs(policy_specs(tmp_path, VALID)).of("security")[0]
+    names = replace(NAMES, use_policies=True)
+    workspace = FakeWorkspace({})
+    first = reconcile(workspace, spec, names, execute=True)
+    created = [s for s in workspace.executed if s.startswith("CREATE OR REPLACE POLICY")]
+    assert len(created) == 2 and first.executed
+    assert not any("SET MASK" in s for s in workspace.executed)
+
+    again = FakeWorkspaceWithState(_views_from(spec, names), workspace.state)
+    assert reconcile(again, spec, names, execute=False).statements == []
+    # A policy dropped by hand is created again; the other is left alone.
+    again.views["policies"] = again.views["policies"][:1]
+    (statement,) = reconcile(again, spec, names, execute=False).statements
+    assert statement.startswith("CREATE OR REPLACE POLICY")
+
+
+def test_a_gold_column_mask_that_cannot_give_the_columns_type_is_named_once_the_type_is_known(
+    project_root: Path,
+):
+    """Gold columns have no declared type: the workspace's type is checked against the mask."""
+    from dataclasses import replace
+
+    import pytest
+
+    from medallion.errors import SpecError
+    from medallion.specs.security_model import ColumnMask
+
+    spec = load_specs(project_root / "specs").of("security")[0]
+    revenue = ColumnMask("gold.daily_sales", "revenue", "hash", exempt_groups=("finance",), row=7)
+    widened = replace(spec, masks=(*spec.masks, revenue))
+    types = {"gold.daily_sales": {"revenue": "decimal(18,2)"}}
+    with pytest.raises(
+        SpecError,
+        match=r"column_masks.csv:7:mask: mask hash gives a string but "
+        r"gold.daily_sales.revenue is decimal\(18,2\)",
+    ):
+        desired_state(widened, NAMES, types)
+    fine = replace(spec, masks=(*spec.masks, replace(revenue, kind="null")))
+    masks = desired_state(fine, NAMES, types).masks
+    assert masks[("`main`.`g`.`daily_sales`", "revenue")][0].endswith("`medallion_mask_daily_sales_revenue`")

@@ -6,6 +6,7 @@
   description. The rows of one table become its one row filter.
 - `tags.csv`: table, column (empty = the table), tag_key, tag_value.
 - `grants.csv`: principal, securable_type, name, privileges.
+- `policies.csv`: ABAC mask policies by tag (specs/kinds/security_policies.py).
 
 Tables are named `table` or `layer.table`. Checks fail closed: a column tagged as personal data
 (`PII_TAG`) needs a mask. Objects come out as one `SecuritySpec` under the item key "security".
@@ -19,6 +20,14 @@ from dataclasses import replace
 from medallion.specs.cells import IDENTIFIER, IDENTIFIER_FIX, choice, did_you_mean, name_list
 from medallion.specs.csv_rows import Row
 from medallion.specs.gold_lineage import check_gold_lineage
+from medallion.specs.kinds.security_cells import (
+    TABLE_LAYERS,
+    SpecTables,
+    check_mask_argument,
+    check_principal,
+    principals,
+)
+from medallion.specs.kinds.security_policies import POLICIES_FILE, POLICY_FILE_SPEC, expand_policies
 from medallion.specs.registry import Draft, SpecFile, SpecKind
 from medallion.specs.security_model import (
     MASK_KINDS,
@@ -29,6 +38,7 @@ from medallion.specs.security_model import (
     RowFilter,
     SecuritySpec,
     Tag,
+    mask_type_problem,
 )
 from medallion.specs.sql_text import (
     expression_problems,
@@ -45,29 +55,15 @@ TAGS_FILE = f"{SECURITY_FOLDER}/tags.csv"
 GRANTS_FILE = f"{SECURITY_FOLDER}/grants.csv"
 ALL_ROWS = "all_rows"  # a row filter predicate: members of the group see every row
 PII_TAG = ("class", "pii")  # a column with this tag must have a mask (fail closed)
-TABLE_LAYERS = ("bronze", "silver", "gold")
 MAX_TAGS = 50  # per securable object (Unity Catalog)
 _TAG_KEY_FORBIDDEN = re.compile(r"[.,\-=/:]")
-_PRINCIPAL = re.compile(r"^[^`'\"\s](?:[^`'\"]{0,253}[^`'\"\s])?$")
 
 
 def _parse_mask(row: Row, draft: Draft) -> None:
     kind = choice(row, "mask", MASK_KINDS, draft, fix=f"use one of: {', '.join(MASK_KINDS)}")
     argument = row.get("argument")
-    if kind == "partial" and not (argument.isdigit() and int(argument) > 0):
-        draft.problems.append(
-            row.problem(
-                "argument", f"partial needs the number of characters to keep, got {argument!r}", "e.g. 4"
-            )
-        )
-    if kind == "sql":
-        if not argument:
-            draft.problems.append(
-                row.problem("argument", "mask sql needs an expression", "e.g. concat('***', right(value, 2))")
-            )
-        for message, fix in expression_problems(argument):
-            draft.problems.append(row.problem("argument", message, fix))
-    groups = _principals(row, "exempt_groups", draft)
+    check_mask_argument(row, kind, argument, draft)
+    groups = principals(row, "exempt_groups", draft)
     draft.add(
         "security_masks",
         ColumnMask(
@@ -86,7 +82,7 @@ def _parse_mask(row: Row, draft: Draft) -> None:
 def _parse_filter(row: Row, draft: Draft) -> None:
     group = row.get("group")
     if group:
-        _check_principal(row, "group", group, "group", draft)
+        check_principal(row, "group", group, "group", draft)
     predicate = row.get("predicate")
     if predicate.lower() != ALL_ROWS:
         for message, fix in expression_problems(predicate):
@@ -123,7 +119,7 @@ def _parse_tag(row: Row, draft: Draft) -> None:
 
 def _parse_grant(row: Row, draft: Draft) -> None:
     principal = row.get("principal")
-    _check_principal(row, "principal", principal, "principal", draft)
+    check_principal(row, "principal", principal, "principal", draft)
     kind = choice(row, "securable_type", SECURABLE_TYPES, draft)
     privileges: list[str] = []
     for item in re.split(r"[,;]", row.get("privileges")):
@@ -150,95 +146,23 @@ def _parse_grant(row: Row, draft: Draft) -> None:
     draft.add("security_grants", Grant(principal, kind, row.get("name"), tuple(privileges), row.number))
 
 
-_PRINCIPAL_FIX = "a group, user e-mail or service principal id: no quotes or backticks, no outer spaces"
-
-
-def _check_principal(row: Row, column: str, name: str, what: str, draft: Draft) -> bool:
-    """A well-formed principal name; a bad one is reported at its cell."""
-    if _PRINCIPAL.match(name):
-        return True
-    draft.problems.append(row.problem(column, f"{name!r} is not a {what} name", _PRINCIPAL_FIX))
-    return False
-
-
-def _principals(row: Row, column: str, draft: Draft) -> tuple[str, ...]:
-    names: list[str] = []
-    for item in re.split(r"[,;]", row.get(column)):
-        name = item.strip()
-        if not name:
-            continue
-        if _check_principal(row, column, name, "group", draft) and name not in names:
-            names.append(name)
-    return tuple(names)
-
-
-class _Tables:
-    """Table names of the specs by layer, and the declared columns (and types) of each."""
-
-    def __init__(self, draft: Draft):
-        self.columns: dict[str, dict[str, str] | None] = {}
-        for layer in TABLE_LAYERS:
-            for item in draft.of(layer):
-                declared = getattr(item, "columns", None)
-                columns = None
-                if declared:
-                    columns = {c.name.lower(): c.data_type.split("(")[0].lower() for c in declared}
-                    scd = getattr(item, "scd", None)
-                    if scd is not None and scd.scd_type == 2:
-                        sequence = columns.get(item.sequence_by[0].lower(), "") if item.sequence_by else ""
-                        columns[scd.effective_from_column.lower()] = sequence
-                        columns[scd.effective_to_column.lower()] = sequence
-                        columns[scd.is_current_column.lower()] = "boolean"
-                self.columns[f"{layer}.{item.table.lower()}"] = columns
-
-    def resolve(self, draft: Draft, file: str, row: int, name: str) -> str | None:
-        """`layer.table` for a `table` or `layer.table` cell, or None (reported)."""
-        wanted = name.lower()
-        if "." in wanted:
-            found = [wanted] if wanted in self.columns else []
-        else:
-            found = [key for key in self.columns if key.split(".", 1)[1] == wanted]
-        if len(found) == 1:
-            return found[0]
-        if found:
-            draft.problem(
-                file, row, "table", f"{name!r} is a table in several layers", f"write {' or '.join(found)}"
-            )
-        else:
-            short = [key.split(".", 1)[1] for key in self.columns]
-            draft.problem(file, row, "table", f"unknown table {name!r}", did_you_mean(name, short, "tables"))
-        return None
-
-    def column_type(self, draft: Draft, file: str, row: int, table: str, column: str, cell: str = "column"):
-        """The declared type of `column` ("" when the table's columns are not declared, e.g. gold);
-        None when the table has no such column (reported)."""
-        columns = self.columns[table]
-        if columns is None:
-            return ""
-        if column.lower() in columns:
-            return columns[column.lower()]
-        draft.problem(
-            file,
-            row,
-            cell,
-            f"{table} has no column {column!r}",
-            did_you_mean(column, list(columns), "columns"),
-        )
-        return None
-
-
 def check_security(draft: Draft) -> None:
     """Resolve table names, check columns, types, duplicates and fail-closed tags; build `SecuritySpec`."""
-    tables = _Tables(draft)
+    tables = SpecTables(draft)
     masks = _check_masks(draft, tables)
-    check_gold_lineage(draft, tables.columns, masks)  # gold SQL must not leak a masked column
     filters = _check_filters(draft, tables)
-    tags = _check_tags(draft, tables, masks)
+    tags = _check_tags(draft, tables)
+    policies, policy_masks = expand_policies(draft, tables, masks, tags)
+    masks += policy_masks
+    _check_personal_data(draft, tags, masks)
+    check_gold_lineage(draft, tables.columns, masks)  # gold SQL must not leak a masked column
     grants = _check_grants(draft, tables)
-    draft.items["security"] = [SecuritySpec(tuple(masks), tuple(filters), tuple(tags), tuple(grants))]
+    draft.items["security"] = [
+        SecuritySpec(tuple(masks), tuple(filters), tuple(tags), tuple(grants), tuple(policies))
+    ]
 
 
-def _check_masks(draft: Draft, tables: _Tables) -> list[ColumnMask]:
+def _check_masks(draft: Draft, tables: SpecTables) -> list[ColumnMask]:
     masks = []
     for mask in draft.of("security_masks"):
         table = tables.resolve(draft, MASKS_FILE, mask.row, mask.table)
@@ -247,22 +171,16 @@ def _check_masks(draft: Draft, tables: _Tables) -> list[ColumnMask]:
         data_type = tables.column_type(draft, MASKS_FILE, mask.row, table, mask.column)
         if data_type is None:
             continue
-        fits = MASK_KINDS.get(mask.kind, ())
-        if data_type and fits and data_type not in fits:
-            draft.problem(
-                MASKS_FILE,
-                mask.row,
-                "mask",
-                f"mask {mask.kind} gives a {'/'.join(fits)} but {table}.{mask.column} is {data_type}",
-                "choose a mask for that type (null fits any), or write it with mask sql",
-            )
+        problem = mask_type_problem(mask.kind, data_type, f"{table}.{mask.column}")
+        if problem:
+            draft.problem(MASKS_FILE, mask.row, "mask", *problem)
         for column in mask.using_columns:
             tables.column_type(draft, MASKS_FILE, mask.row, table, column, cell="using_columns")
         masks.append(replace(mask, table=table, data_type=data_type))
     return masks
 
 
-def _check_filters(draft: Draft, tables: _Tables) -> list[RowFilter]:
+def _check_filters(draft: Draft, tables: SpecTables) -> list[RowFilter]:
     filters = []
     for row_filter in draft.of("security_filters"):
         table = tables.resolve(draft, FILTERS_FILE, row_filter.row, row_filter.table)
@@ -276,7 +194,7 @@ def _check_filters(draft: Draft, tables: _Tables) -> list[RowFilter]:
     return filters
 
 
-def _check_lookups(draft: Draft, tables: _Tables, row_filter: RowFilter) -> None:
+def _check_lookups(draft: Draft, tables: SpecTables, row_filter: RowFilter) -> None:
     """A predicate may look rows up in another table (`${silver}.dim_customer`): the placeholder and
     the table must exist."""
     refs, problems = table_references(row_filter.predicate or "")
@@ -294,9 +212,8 @@ def _check_lookups(draft: Draft, tables: _Tables, row_filter: RowFilter) -> None
             )
 
 
-def _check_tags(draft: Draft, tables: _Tables, masks: list[ColumnMask]) -> list[Tag]:
+def _check_tags(draft: Draft, tables: SpecTables) -> list[Tag]:
     tags, per_object = [], {}
-    masked = {(m.table, m.column.lower()) for m in masks}
     for tag in draft.of("security_tags"):
         table = tables.resolve(draft, TAGS_FILE, tag.row, tag.table)
         if table is None:
@@ -307,20 +224,27 @@ def _check_tags(draft: Draft, tables: _Tables, masks: list[ColumnMask]) -> list[
         per_object[target] = per_object.get(target, 0) + 1
         if per_object[target] == MAX_TAGS + 1:
             draft.problem(TAGS_FILE, tag.row, "tag_key", f"more than {MAX_TAGS} tags on one object")
-        if (tag.key.lower(), tag.value.lower()) == PII_TAG and target not in masked:
-            what = f"{table}.{tag.column}" if tag.column else table
+        tags.append(replace(tag, table=table))
+    return tags
+
+
+def _check_personal_data(draft: Draft, tags: list[Tag], masks: list[ColumnMask]) -> None:
+    """Fail closed: a column tagged as personal data needs a mask (its own, or a policy's)."""
+    masked = {(m.table, m.column.lower()) for m in masks}
+    for tag in tags:
+        if (tag.key.lower(), tag.value.lower()) == PII_TAG and (tag.table, tag.column.lower()) not in masked:
+            what = f"{tag.table}.{tag.column}" if tag.column else tag.table
             draft.problem(
                 TAGS_FILE,
                 tag.row,
                 "tag_value",
                 f"{what} is tagged {PII_TAG[0]}={PII_TAG[1]} but has no mask",
-                f"add a row for it to {draft.display(MASKS_FILE)} (fail closed: personal data is masked)",
+                f"add a row for it to {draft.display(MASKS_FILE)} or a policy to "
+                f"{draft.display(POLICIES_FILE)} (fail closed: personal data is masked)",
             )
-        tags.append(replace(tag, table=table))
-    return tags
 
 
-def _check_grants(draft: Draft, tables: _Tables) -> list[Grant]:
+def _check_grants(draft: Draft, tables: SpecTables) -> list[Grant]:
     grants = []
     for grant in draft.of("security_grants"):
         name = grant.name
@@ -360,7 +284,7 @@ def _check_grants(draft: Draft, tables: _Tables) -> list[Grant]:
 
 SECURITY = SpecKind(
     name="security",
-    description="Unity Catalog column masks, row filters, tags and grants",
+    description="Unity Catalog column masks, row filters, tags, grants and ABAC mask policies",
     files=(
         SpecFile(
             MASKS_FILE,
@@ -402,6 +326,7 @@ SECURITY = SpecKind(
             produces="security_grants",
             may_be_missing=True,
         ),
+        POLICY_FILE_SPEC,
     ),
     check=check_security,
     after=("tables", "history", "gold"),
