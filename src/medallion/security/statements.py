@@ -100,13 +100,28 @@ class MemberCheck:
             return f"{MEMBER_FUNCTION}({sql_string(group)})"
         return "TRUE" if group in self.groups else "FALSE"
 
+    def bind(self, expression: str) -> str:
+        """A spec's own SQL (a `sql` mask, a predicate) as the persona evaluates it: calls of
+        `is_account_group_member('g')` / `is_member('g')` become TRUE or FALSE and `current_user()`
+        the persona's name, outside string literals. Unchanged for the workspace."""
+        if self.groups is None:
+            return expression
+        persona = sql_string("persona:" + ",".join(sorted(self.groups)))
+        bound = _MEMBER_CALL.sub(lambda m: self(m.group(2)[1:-1]), expression)  # the call holds a literal
+        pieces = re.split(r"('(?:[^'\\]|\\.)*')", bound)
+        for i in range(0, len(pieces), 2):
+            pieces[i] = _CURRENT_USER.sub(persona, pieces[i])
+        return "".join(pieces)
+
 
 WORKSPACE = MemberCheck()
+_MEMBER_CALL = re.compile(r"(?<![\w'\\])(is_account_group_member|is_member)\s*\(\s*('[^'\\]*')\s*\)", re.I)
+_CURRENT_USER = re.compile(r"\b(current_user|session_user|user)\s*\(\s*\)", re.IGNORECASE)
 
 
 def mask_expression(mask: ColumnMask, value: str = "value", member: MemberCheck = WORKSPACE) -> str:
     """The masked value of `value` (a parameter name or column): raw for exempt groups."""
-    masked = _masked(mask, value)
+    masked = member.bind(_masked(mask, value))
     if not mask.exempt_groups:
         return masked
     exempt = " OR ".join(member(group) for group in mask.exempt_groups)
@@ -202,7 +217,7 @@ def filter_expression(
         if row_filter.predicate is None:
             parts.append(member(row_filter.group))
         else:
-            predicate = render_placeholders(row_filter.predicate, names)
+            predicate = member.bind(render_placeholders(row_filter.predicate, names))
             parts.append(f"({member(row_filter.group)} AND ({predicate}))")
     return " OR ".join(parts) or "FALSE"
 
