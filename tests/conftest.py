@@ -18,6 +18,7 @@ SHARED_FIXTURE_GROUPS = {
     "tests/integration/test_security_personas.py": "built_lakehouses",
     "tests/bundle/test_deploy.py": "deployment",
     "tests/bundle/test_deploy_check.py": "deployment",
+    "tests/bundle/test_deploy_dashboards.py": "deployment",
 }
 # The slowest units start first (`--no-loadscope-reorder` keeps this order), so the long ones run
 # beside many short ones instead of last and alone. Seconds are from `--durations` on a 2-core machine.

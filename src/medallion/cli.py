@@ -14,7 +14,8 @@ from datetime import date
 from pathlib import Path
 
 from medallion.bundle import load_bundle
-from medallion.errors import MedallionError, SpecError
+from medallion.dashboards.build import stale_files, write_files
+from medallion.errors import MedallionError, ParameterError, SpecError
 from medallion.params import find_project_root, resolve_context
 from medallion.security.persona import lakehouse_tables, persona_query
 from medallion.security.reconcile import SecurityState, desired_state, plan
@@ -128,6 +129,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=10, help="failing rules shown (default 10)")
     p.set_defaults(handler=_dq_report)
 
+    p = sub.add_parser("dashboards", help="dashboards from specs/dashboards (docs/dashboards.md)")
+    dashboards = p.add_subparsers(dest="dashboards_command", required=True, metavar="DASHBOARDS_COMMAND")
+    p = dashboards.add_parser(
+        "build", help="write the .lvdash.json files and resources/dashboards.yml from the specs"
+    )
+    p.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 when a generated file is stale"
+    )
+    p.set_defaults(handler=_dashboards_build)
+    p = dashboards.add_parser(
+        "preview", help="one self-contained HTML page of a dashboard over the local lakehouse"
+    )
+    p.add_argument("name", help="the dashboard (a specs/dashboards/<name>.json, or pipeline_health)")
+    _target_option(p)
+    p.add_argument(
+        "--out", help="where to write the page (default: .lakehouse/<target>/previews/<name>.html)"
+    )
+    p.set_defaults(handler=_dashboards_preview)
+
     p = sub.add_parser("security", help="Unity Catalog security from specs/security (docs/security.md)")
     security = p.add_subparsers(dest="security_command", required=True, metavar="SECURITY_COMMAND")
     p = security.add_parser(
@@ -201,6 +221,42 @@ def _deploy_check(args) -> int:
     return 1 if failed else 0
 
 
+def _dashboards_build(args) -> int:
+    root = _root(args)
+    specs = load_specs(root / "specs").of("dashboards")
+    if args.check:
+        stale = stale_files(root, specs)
+        for name in stale:
+            print(f"stale: {name}", file=sys.stderr)
+        if stale:
+            print(
+                "run `medallion dashboards build` and commit the files (docs/dashboards.md)", file=sys.stderr
+            )
+            return 1
+        print(f"dashboards: {len(specs)} up to date")
+        return 0
+    changed = write_files(root, specs)
+    print(
+        f"dashboards: {len(specs)} built, {len(changed)} file(s) written"
+        + "".join(f"\n  {n}" for n in changed)
+    )
+    return 0
+
+
+def _dashboards_preview(args) -> int:
+    # imported here, not above: `medallion validate` must start fast and without Spark
+    from medallion.dashboards.preview import write_preview
+
+    spark, ctx = _context(args)
+    specs = {spec.name: spec for spec in load_specs(ctx.specs_dir).of("dashboards")}
+    if args.name not in specs:
+        raise ParameterError(f"no dashboard {args.name!r} (known: {', '.join(sorted(specs))})")
+    out = Path(args.out) if args.out else Path(ctx.landing_root).parent / "previews" / f"{args.name}.html"
+    path = write_preview(spark, specs[args.name], ctx, out)
+    print(path)
+    return 0
+
+
 def _security_plan(args) -> int:
     bundle, target = _bundle_and_target(args)
     variables = bundle.resolve_variables(target, local=False)
@@ -241,6 +297,11 @@ def _validate(args) -> int:
             f"security: {len(spec.masks)} column masks, {len(spec.protected_tables)} protected tables, "
             f"{len(spec.tags)} tags, {len(spec.grants)} grants"
         )
+    dashboards = specs.of("dashboards")
+    if dashboards:
+        widgets = sum(len(p.widgets) for d in dashboards for p in d.pages)
+        alerts = sum(len(d.alerts) for d in dashboards)
+        print(f"dashboards: {', '.join(d.name for d in dashboards)} ({widgets} widgets, {alerts} alerts)")
     return 0
 
 

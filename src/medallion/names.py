@@ -22,6 +22,7 @@ __all__ = [
     "QUARANTINED_AT",
     "QUARANTINE_REASON",
     "QUARANTINE_SUFFIX",
+    "RECORD_TABLES",
     "REQUEUE_ID",
     "RESCUED_DATA",
     "RUN_ID",
@@ -66,6 +67,22 @@ WARNINGS_SUFFIX = "_dq_warnings"
 OPERATIONS_TABLE = "silver_operations"
 METRICS_TABLE = "dq_metrics"
 ALERTS_TABLE = "dq_alerts"
+# Their columns (Spark DDL): the writers create them so; dashboards over them are checked against them.
+RECORD_TABLES = {
+    OPERATIONS_TABLE: (
+        "run_id string, table string, kind string, status string, rows_read long, rows_written long, "
+        "rows_quarantined long, rows_duplicates long, rows_warned long, seconds double, message string, "
+        "recorded_at timestamp"
+    ),
+    METRICS_TABLE: (
+        "run_id string, table string, rule string, function string, criticality string, on_error string, "
+        "rows_checked long, rows_failed long, rows_warned long, pass_rate double, recorded_at timestamp"
+    ),
+    ALERTS_TABLE: (
+        "run_id string, table string, rule string, metric string, value double, threshold double, "
+        "action string, spec_row int, description string, recorded_at timestamp"
+    ),
+}
 
 # Delta table properties the framework sets.
 TABLE_PROPERTY_PREFIX = "medallion."

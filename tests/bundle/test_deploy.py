@@ -14,10 +14,12 @@ TASKS = ["plan", "bronze", "silver", "gold", "security", "dq_alerts"]
 EXCLUDED_FOLDERS = ("tests", "bench", "docs", "scripts", "requirements", ".github", ".ci")
 
 
-def job_created(deployment, target: str) -> dict:
+def job_created(deployment, target: str, refresh: bool = False) -> dict:
+    """The medallion job (or with `refresh`, the dashboards' refresh job) as the deploy created it."""
     creates = deployment.results[("deploy", target)].calls("POST", "/jobs/create")
-    assert len(creates) == 1, f"{target}: expected one jobs/create"
-    return creates[0]["body"]
+    found = [c["body"] for c in creates if ("medallion-dashboards" in c["body"]["name"]) == refresh]
+    assert len(creates) == 2 and len(found) == 1, f"{target}: expected the job and the refresh job"
+    return found[0]
 
 
 def root_path(target: str) -> str:

@@ -80,6 +80,11 @@ class WorkspaceStub:
         self.information_schema: dict[str, list[dict]] = {}
         self.chunk_rows = 2
         self.statements: dict[str, list[list]] = {}  # statement id -> result chunks
+        self.warehouses = [
+            {"id": "0123456789abcdef", "name": "Serverless Starter Warehouse", "state": "RUNNING"}
+        ]
+        self.dashboards: dict[str, dict] = {}  # dashboard id -> Dashboard (serialized_dashboard included)
+        self.alerts: dict[str, dict] = {}  # alert id -> AlertV2
         self._ids = itertools.count(1001)
         self._lock = threading.RLock()
         for d in ("/", "/Users", "/Shared", f"/Users/{user_name}"):
@@ -150,6 +155,22 @@ class WorkspaceStub:
             ("GET", rf"{UC}/volumes/([^/]+)", lambda q, b, name: self._get(self.volumes, name)),
             ("PATCH", rf"{UC}/volumes/([^/]+)", lambda q, b, name: self._uc_update(self.volumes, name, b)),
             ("DELETE", rf"{UC}/volumes/([^/]+)", lambda q, b, name: self._delete(self.volumes, name)),
+            # SQL warehouses (the bundle's `lookup: warehouse`), Lakeview dashboards, alerts (v2)
+            ("GET", r"/api/2\.0/sql/warehouses", lambda q, b: {"warehouses": self.warehouses}),
+            ("POST", r"/api/2\.0/lakeview/dashboards", self._dashboard_create),
+            ("GET", r"/api/2\.0/lakeview/dashboards/([^/]+)", lambda q, b, i: self._get(self.dashboards, i)),
+            ("PATCH", r"/api/2\.0/lakeview/dashboards/([^/]+)", self._dashboard_update),
+            (
+                "DELETE",
+                r"/api/2\.0/lakeview/dashboards/([^/]+)",
+                lambda q, b, i: self._delete(self.dashboards, i),
+            ),
+            ("POST", r"/api/2\.0/lakeview/dashboards/([^/]+)/published", self._dashboard_publish),
+            ("GET", r"/api/2\.0/lakeview/dashboards/([^/]+)/published", self._dashboard_published),
+            ("POST", r"/api/2\.0/alerts", self._alert_create),
+            ("GET", r"/api/2\.0/alerts/([^/]+)", lambda q, b, i: self._get(self.alerts, i)),
+            ("PATCH", r"/api/2\.0/alerts/([^/]+)", self._alert_update),
+            ("DELETE", r"/api/2\.0/alerts/([^/]+)", lambda q, b, i: self._delete(self.alerts, i)),
             # SQL statement execution (information_schema reads only)
             ("POST", r"/api/2\.0/sql/statements/?", self._statement_execute),
             ("GET", r"/api/2\.0/sql/statements/([^/]+)/result/chunks/(\d+)", self._statement_chunk),
@@ -344,6 +365,48 @@ class WorkspaceStub:
         return obj
 
     # ----------------------------------------------------------------- HTTP plumbing
+    def _dashboard_create(self, q, b):
+        dashboard_id = f"{next(self._ids):032x}"
+        path = f"{b.get('parent_path', '/Shared')}/{b['display_name']}.lvdash.json"
+        self._mkdirs(b.get("parent_path", "/Shared"))
+        dashboard = dict(b, dashboard_id=dashboard_id, path=path, lifecycle_state="ACTIVE", etag="1")
+        dashboard.update(create_time="2026-01-01T00:00:00Z", update_time="2026-01-01T00:00:00Z")
+        self.dashboards[dashboard_id] = dashboard
+        return dashboard
+
+    def _dashboard_update(self, q, b, dashboard_id: str):
+        dashboard = self._get(self.dashboards, dashboard_id)
+        dashboard.update(b, etag=str(int(dashboard["etag"]) + 1))
+        return dashboard
+
+    def _dashboard_publish(self, q, b, dashboard_id: str):
+        dashboard = self._get(self.dashboards, dashboard_id)
+        dashboard["published"] = {
+            "warehouse_id": b.get("warehouse_id"),
+            "embed_credentials": b.get("embed_credentials"),
+        }
+        return dict(
+            dashboard["published"],
+            display_name=dashboard["display_name"],
+            revision_create_time="2026-01-01T00:00:00Z",
+        )
+
+    def _dashboard_published(self, q, b, dashboard_id: str):
+        dashboard = self._get(self.dashboards, dashboard_id)
+        if "published" not in dashboard:
+            raise _not_found(f"dashboard {dashboard_id} is not published")
+        return dict(dashboard["published"], display_name=dashboard["display_name"])
+
+    def _alert_create(self, q, b):
+        alert_id = f"{next(self._ids):08x}-0000-4000-8000-000000000000"
+        self.alerts[alert_id] = dict(b, id=alert_id, lifecycle_state="ACTIVE")
+        return self.alerts[alert_id]
+
+    def _alert_update(self, q, b, alert_id: str):
+        alert = self._get(self.alerts, alert_id)
+        alert.update(b.get("alert", b))
+        return alert
+
     def _statement_execute(self, q, b):
         """Rows of the `information_schema` view a SELECT names (a `table_name = '…'` filter applied);
         any other statement is refused, so a plan that tried to change something would fail."""

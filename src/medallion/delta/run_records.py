@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from medallion.context import RunContext
 from medallion.delta.tables import creating
-from medallion.names import OPERATIONS_TABLE
+from medallion.names import OPERATIONS_TABLE, RECORD_TABLES
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -29,11 +29,7 @@ __all__ = ["TableRun", "append_records", "exit_value", "new_run_id", "now", "rec
 
 log = logging.getLogger(__name__)
 
-_OPERATIONS_SCHEMA = (
-    "run_id string, table string, kind string, status string, rows_read long, rows_written long, "
-    "rows_quarantined long, rows_duplicates long, rows_warned long, seconds double, message string, "
-    "recorded_at timestamp"
-)
+_OPERATIONS_SCHEMA = RECORD_TABLES[OPERATIONS_TABLE]
 
 
 @dataclass

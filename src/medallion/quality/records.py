@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from medallion.context import RunContext
 from medallion.delta.run_records import append_records, now
-from medallion.names import ALERTS_TABLE, METRICS_TABLE
+from medallion.names import ALERTS_TABLE, METRICS_TABLE, RECORD_TABLES
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -23,14 +23,8 @@ __all__ = ["record_alerts", "record_metrics"]
 
 log = logging.getLogger(__name__)
 
-_METRICS_SCHEMA = (
-    "run_id string, table string, rule string, function string, criticality string, on_error string, "
-    "rows_checked long, rows_failed long, rows_warned long, pass_rate double, recorded_at timestamp"
-)
-_ALERTS_SCHEMA = (
-    "run_id string, table string, rule string, metric string, value double, threshold double, "
-    "action string, spec_row int, description string, recorded_at timestamp"
-)
+_METRICS_SCHEMA = RECORD_TABLES[METRICS_TABLE]
+_ALERTS_SCHEMA = RECORD_TABLES[ALERTS_TABLE]
 
 
 def record_metrics(spark: SparkSession, ctx: RunContext, quality: QualityRun) -> None:

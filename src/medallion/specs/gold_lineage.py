@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from medallion.specs.registry import Draft
     from medallion.specs.security_model import ColumnMask
 
-__all__ = ["Exposure", "LineageError", "check_gold_lineage", "exposed_columns"]
+__all__ = ["Exposure", "LineageError", "check_gold_lineage", "exposed_columns", "output_columns"]
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")  # as layers/gold.py `render_sql` replaces them
 _LINE = re.compile(r"Line: (\d+)")
@@ -76,6 +76,12 @@ def exposed_columns(
         for out in _trace(sql, schema)
         for table, column in sorted(out.sources & masked)
     ]
+
+
+def output_columns(sql: str, schema: dict[str, dict[str, str]]) -> list[str]:
+    """The output column names (lower case) of one query over tables of `schema`; raises LineageError
+    when the SQL cannot be read (a dashboard's dataset, a gold table read by one)."""
+    return [out.name for out in _trace(sql, schema)]
 
 
 def check_gold_lineage(
