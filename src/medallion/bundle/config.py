@@ -52,13 +52,35 @@ class BundleConfig:
         resolver = Resolver(self, target, local=local)
         return {name: resolver.variable(name, "") for name in self._variables if resolver.has_value(name)}
 
-    def jobs(self, target: str, *, local: bool) -> dict[str, dict[str, Any]]:
-        """`resources.jobs` for `target` with `${...}` resolved and `{{...}}` left for the run."""
+    def jobs(
+        self, target: str, *, local: bool, keys: tuple[str, ...] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """`resources.jobs` for `target` (only `keys`, when given) with `${...}` resolved and `{{...}}`
+        left for the run."""
         resolver = Resolver(self, target, local=local)
         resolved: dict[str, dict[str, Any]] = {}
         for key, job in self._target_jobs(target).items():
-            resolved[key] = substitute(job.value, resolver.lookup, job.where)
+            if keys is None or key in keys:
+                resolved[key] = substitute(job.value, resolver.lookup, job.where)
         return resolved
+
+    def job_keys(self, target: str) -> list[str]:
+        """The keys of `resources.jobs` for `target` (nothing resolved)."""
+        return list(self._target_jobs(target))
+
+    def notebook_jobs(self, target: str) -> list[str]:
+        """The jobs with notebook tasks (what runs on a local lakehouse too); a job of dashboard tasks,
+        which only a workspace can run, is not one of them."""
+        return [
+            key
+            for key, job in self._target_jobs(target).items()
+            if any(
+                "notebook_task" in task
+                or "notebook_task" in (task.get("for_each_task") or {}).get("task", {})
+                for task in (job.value.get("tasks") or [])
+                if isinstance(task, dict)
+            )
+        ]
 
     def unset_variables(self, target: str) -> dict[str, str]:
         """Variables a deploy of `target` needs that nothing sets (no default, target value or

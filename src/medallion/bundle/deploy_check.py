@@ -84,7 +84,7 @@ def preflight(bundle: BundleConfig, target: str) -> list[str]:
 
 def expected_deployment(bundle: BundleConfig, target: str, job_key: str = JOB_KEY) -> DeployExpectation:
     """The job, schemas and volumes `target` must have, from the job's resolved parameters."""
-    jobs = bundle.jobs(target, local=False)
+    jobs = bundle.jobs(target, local=False, keys=(job_key,))
     if job_key not in jobs:
         raise BundleConfigError(f"no job {job_key!r} in the bundle (jobs: {', '.join(jobs) or 'none'})")
     job = jobs[job_key]

@@ -169,9 +169,8 @@ def plan_job(
     task along, so running one for-each task still runs the task that lists its inputs.
     `parameters` override job parameter defaults, like `databricks bundle run --params`.
     """
-    jobs = bundle.jobs(target, local=True)
-    key = _pick_job(jobs, job)
-    spec = jobs[key]
+    key = _pick_job(bundle.job_keys(target), bundle.notebook_jobs(target), job)
+    spec = bundle.jobs(target, local=True, keys=(key,))[key]
     job_file = bundle.job_file(key, target)
     where = f"job {key!r} ({job_file.name})"
     raw = _raw_tasks(spec, where)
@@ -192,17 +191,21 @@ def plan_job(
     return JobPlan(key, str(spec.get("name") or key), job_file, values, planned)
 
 
-def _pick_job(jobs: dict[str, dict[str, Any]], job: str | None) -> str:
+def _pick_job(jobs: list[str], notebook_jobs: list[str], job: str | None) -> str:
+    """The named job, the only job, or the only one with notebook tasks (a job of dashboard tasks
+    runs on a workspace only)."""
     if job is not None:
         if job not in jobs:
             raise ParameterError(f"no job {job!r} in the bundle (jobs: {', '.join(jobs) or 'none'})")
         return job
     if len(jobs) == 1:
-        return next(iter(jobs))
+        return jobs[0]
     if not jobs:
         raise BundleConfigError(
             "the bundle defines no jobs (add one under resources.jobs in resources/*.yml)"
         )
+    if len(notebook_jobs) == 1:
+        return notebook_jobs[0]
     raise ParameterError(f"the bundle defines several jobs; pick one with --job ({', '.join(jobs)})")
 
 

@@ -198,15 +198,17 @@ def test_the_demo_gold_sql_passes_and_a_leak_added_to_it_does_not(tmp_path: Path
     assert _problems(specs) == [_leak(line + 1, "contact", "email", table="daily_sales")]
 
 
-def test_without_masks_the_check_is_skipped_and_sqlglot_not_imported(tmp_path: Path):
+def test_without_masks_the_lineage_check_is_skipped(tmp_path: Path):
+    """Unparseable gold SQL is a lineage problem only where masks exist to protect (sqlglot itself is
+    loaded anyway: dashboards read gold SQL's columns with it)."""
     code = (
         "import sys; from medallion.specs import check_specs; "
-        "problems = [p for p in check_specs(sys.argv[1]) if p.file.startswith('specs/gold/')]; "
-        "print(len(problems), 'sqlglot' in sys.modules)"
+        "problems = [p for p in check_specs(sys.argv[1]) if p.file.startswith('specs/gold/') "
+        "and 'lineage' in p.message]; print(len(problems))"
     )
     without = _project(tmp_path / "without", "SELECT FROM WHERE\n", masks="")
     with_masks = _project(tmp_path / "with", "SELECT FROM WHERE\n")
-    for specs, expected in ((without, "0 False"), (with_masks, "1 True")):
+    for specs, expected in ((without, "0"), (with_masks, "1")):
         result = subprocess.run(
             [sys.executable, "-c", code, str(specs)], capture_output=True, text=True, timeout=60, check=True
         )
