@@ -49,9 +49,10 @@ CLI_VERSION := 0.298.0
 ACTIONLINT_VERSION := v1.7.12
 DATABRICKS_CLI_PATH = $(shell DATABRICKS_CLI_VERSION=$(CLI_VERSION) scripts/databricks_cli.sh)
 
-tools: ## Build (once) the pinned Databricks CLI and actionlint
+tools: ## Build (once) the pinned Databricks CLI and actionlint; install Chromium for the preview tests
 	@DATABRICKS_CLI_VERSION=$(CLI_VERSION) scripts/databricks_cli.sh
 	@scripts/go_tool.sh github.com/rhysd/actionlint/cmd/actionlint $(ACTIONLINT_VERSION)
+	@scripts/chromium.sh
 
 # Two workers: much of a Spark test is waiting (JVM start, job scheduling, subprocesses), so two
 # share this 2-core machine well. Groups and their order: tests/conftest.py.

@@ -23,13 +23,13 @@
 
 # COMMAND ----------
 
-from medallion.delta.run_records import exit_value
+from medallion.delta.run_records import exit_value, record_layer_runs
 from medallion.layers import bronze
 from medallion.layers.build_plan import select_tables
 from medallion.params import context_from_widgets, declare_widgets
 from medallion.specs import load_specs
 
-declare_widgets(dbutils, table="")
+declare_widgets(dbutils, table="", run_id="")
 ctx = context_from_widgets(dbutils)
 specs = load_specs(ctx.specs_dir)
 tables = select_tables(specs.bronze, dbutils.widgets.get("table"))
@@ -41,6 +41,8 @@ for run in runs:
     print(
         f"{run.layer}.{run.table}: {run.status}, read {run.rows_read}, wrote {run.rows_written}, {run.seconds:.1f}s"
     )
+
+record_layer_runs(spark, ctx, runs, dbutils.widgets.get("run_id"))  # for the pipeline-health dashboard
 
 # COMMAND ----------
 

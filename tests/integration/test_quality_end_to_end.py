@@ -181,7 +181,9 @@ def test_every_injected_row_is_quarantined_by_its_rule_and_every_row_is_accounte
 
     # Row conservation, per table and run: read = written + quarantined + duplicates, and read = bronze.
     operations = spark.table(f"{silver_schema}.silver_operations").filter(F.col("run_id") == result.run_id)
-    rows = {r["table"]: r for r in operations.collect()}
+    layers = {r["kind"] for r in operations.collect()}
+    assert layers == {"bronze", "build", "gold"}, layers  # the health dashboard's durations per layer
+    rows = {r["table"]: r for r in operations.filter(F.col("kind") == "build").collect()}
     assert set(rows) == {t.table for t in specs.silver}
     for table in specs.silver:
         r = rows[table.table]

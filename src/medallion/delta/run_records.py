@@ -25,7 +25,16 @@ from medallion.names import OPERATIONS_TABLE, RECORD_TABLES
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["TableRun", "append_records", "exit_value", "new_run_id", "now", "record_operation", "timed"]
+__all__ = [
+    "TableRun",
+    "append_records",
+    "exit_value",
+    "new_run_id",
+    "now",
+    "record_layer_runs",
+    "record_operation",
+    "timed",
+]
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +83,27 @@ def record_operation(
     spark: SparkSession, ctx: RunContext, run: TableRun, run_id: str, kind: str = "build", message: str = ""
 ) -> None:
     """One `silver_operations` row for a build or replay of one table."""
+    append_records(
+        spark, ctx, OPERATIONS_TABLE, _OPERATIONS_SCHEMA, [_operation_row(run, run_id, kind, message)]
+    )
+
+
+def record_layer_runs(spark: SparkSession, ctx: RunContext, runs: list[TableRun], run_id: str) -> None:
+    """`silver_operations` rows for a bronze or gold task's tables (kind = their layer), in one append;
+    tables that had nothing to do are left out, so a run with nothing new writes nothing."""
+    rows = [
+        _operation_row(r, run_id, r.layer, r.details.get("error", "")) for r in runs if r.status != "skipped"
+    ]
+    append_records(spark, ctx, OPERATIONS_TABLE, _OPERATIONS_SCHEMA, rows)
+
+
+def _operation_row(run: TableRun, run_id: str, kind: str, message: str) -> tuple:
     details = run.details
-    row = (
-        run_id, run.table, kind, run.status, run.rows_read, run.rows_written,
+    return (
+        run_id or new_run_id(), run.table, kind, run.status, run.rows_read, run.rows_written,
         int(details.get("quarantined", 0)), int(details.get("duplicates", 0)), int(details.get("warned", 0)),
-        round(run.seconds, 3), message[:2000], now(),
+        round(run.seconds, 3), str(message)[:2000], now(),
     )  # fmt: skip
-    append_records(spark, ctx, OPERATIONS_TABLE, _OPERATIONS_SCHEMA, [row])
 
 
 def now() -> datetime:
