@@ -27,7 +27,7 @@
 
 from medallion.delta.run_records import exit_value
 from medallion.layers import silver
-from medallion.layers.build_plan import select_tables
+from medallion.layers.build_plan import mark_refreshed, pending_refreshes, select_tables
 from medallion.params import context_from_widgets, declare_widgets
 from medallion.security.protect import table_guard
 from medallion.specs import load_specs
@@ -40,23 +40,26 @@ refresh = dbutils.widgets.get("full_refresh")
 refresh = (
     {t.table for t in select_tables(specs.silver, refresh, "full_refresh")} if refresh.strip() else set()
 )
+requested = pending_refreshes(spark, ctx, specs)  # specs/full_refresh.csv rows not done yet
 
 # COMMAND ----------
 
 run_id = dbutils.widgets.get("run_id")
 guard = table_guard(spark, specs, ctx)  # masks, row filter and tags before a new table's first row
-runs = [
-    silver.build(
+runs = []
+for table in tables:
+    run = silver.build(
         spark,
         table,
         ctx,
-        full_refresh=table.table in refresh,
+        full_refresh=table.table in refresh or table.table in requested,
         run_id=run_id,
         alerts=specs.alerts,
         guard=guard,
     )
-    for table in tables
-]
+    if table.table in requested:
+        mark_refreshed(spark, ctx, table.table, requested[table.table])
+    runs.append(run)
 for run in runs:
     print(
         f"{run.layer}.{run.table}: {run.status}, read {run.rows_read}, wrote {run.rows_written}, {run.seconds:.1f}s"

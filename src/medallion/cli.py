@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from medallion.security.statements import SecurableNames
 from medallion.security.warehouse import WarehouseSql
 from medallion.security.workspace import reconcile
 from medallion.specs import load_specs
+from medallion.specs.diff import diff_specs
+from medallion.specs.git_files import specs_at
+from medallion.specs.model import Specs
 
 __all__ = ["main"]
 
@@ -129,6 +133,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=10, help="failing rules shown (default 10)")
     p.set_defaults(handler=_dq_report)
 
+    p = sub.add_parser("specs", help="spec commands")
+    spec_commands = p.add_subparsers(dest="specs_command", required=True, metavar="SPECS_COMMAND")
+    p = spec_commands.add_parser(
+        "diff", help="additive and breaking changes since a git ref; exit 1 on an unacknowledged breaking one"
+    )
+    p.add_argument("--base", required=True, help="the git ref to compare with, e.g. origin/main")
+    p.set_defaults(handler=_specs_diff)
+
     p = sub.add_parser("dashboards", help="dashboards from specs/dashboards (docs/dashboards.md)")
     dashboards = p.add_subparsers(dest="dashboards_command", required=True, metavar="DASHBOARDS_COMMAND")
     p = dashboards.add_parser(
@@ -219,6 +231,25 @@ def _deploy_check(args) -> int:
     failed = [c for c in checks if not c.ok]
     print(f"deploy check of {target}: {len(checks) - len(failed)} ok, {len(failed)} failed")
     return 1 if failed else 0
+
+
+def _specs_diff(args) -> int:
+    root = _root(args)
+    with tempfile.TemporaryDirectory() as folder:
+        base_dir = specs_at(root, args.base, Path(folder))
+        base = load_specs(base_dir) if base_dir is not None else Specs()
+        changes = diff_specs(base, load_specs(root / "specs"))
+    for change in changes:
+        print(change)
+    blocking = [c for c in changes if c.blocking]
+    breaking = sum(c.breaking for c in changes)
+    print(
+        f"specs diff against {args.base}: {len(changes)} change(s), {breaking} breaking, "
+        f"{len(blocking)} not acknowledged"
+    )
+    if blocking:
+        print("acknowledge each breaking change as it says, or undo it (docs/operations.md)", file=sys.stderr)
+    return 1 if blocking else 0
 
 
 def _dashboards_build(args) -> int:

@@ -28,3 +28,22 @@ def test_the_incarnation_id_is_stable_new_after_a_rebuild_and_the_delta_id_for_o
 
     spark.sql(f"ALTER TABLE {name} UNSET TBLPROPERTIES ('{INCARNATION_PROPERTY}')")
     assert table_id() == spark.sql(f"DESCRIBE DETAIL {name}").first()["id"]
+
+
+def test_a_full_refresh_row_is_done_once_and_a_new_reason_asks_again(spark):
+    """specs/full_refresh.csv: pending until the table records the row's fingerprint (the silver task
+    rebuilds the table from bronze, then marks it); a new reason is a new request."""
+    from medallion.layers.build_plan import mark_refreshed, pending_refreshes
+    from medallion.specs.kinds.changes import FullRefresh
+    from medallion.specs.model import Specs
+
+    harness = ScdHarness(spark, scd_table(2))
+    table = harness.table
+    request = FullRefresh(table.table, "new keys", 2)
+    specs = Specs({"silver": (table,), "full_refresh": (request,)})
+    assert pending_refreshes(spark, harness.ctx, specs) == {table.table: request.fingerprint}
+    mark_refreshed(spark, harness.ctx, table.table, request.fingerprint)
+    assert pending_refreshes(spark, harness.ctx, specs) == {}
+    again = Specs({"silver": (table,), "full_refresh": (FullRefresh(table.table, "and again", 2),)})
+    assert list(pending_refreshes(spark, harness.ctx, again)) == [table.table]
+    assert pending_refreshes(spark, harness.ctx, Specs({"silver": (table,)})) == {}

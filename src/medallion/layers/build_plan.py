@@ -8,10 +8,22 @@ import logging
 from pyspark.sql import SparkSession
 
 from medallion.context import RunContext
+from medallion.delta.tables import table_exists
 from medallion.errors import ParameterError
+from medallion.names import TABLE_PROPERTY_PREFIX
 from medallion.specs.model import LAYERS, SilverSpec, Specs
 
-__all__ = ["ensure_schemas", "select_tables", "silver_build_order", "table_lists"]
+__all__ = [
+    "REFRESH_PROPERTY",
+    "ensure_schemas",
+    "mark_refreshed",
+    "pending_refreshes",
+    "select_tables",
+    "silver_build_order",
+    "table_lists",
+]
+
+REFRESH_PROPERTY = f"{TABLE_PROPERTY_PREFIX}full_refresh"  # the full_refresh.csv request a table last did
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +83,30 @@ def select_tables(items: tuple, wanted: str, widget: str = "table") -> list:
             f"(known: {', '.join(by_name) or 'none'}); fix the '{widget}' widget or add the table to the specs"
         )
     return [by_name[n] for n in names]
+
+
+def pending_refreshes(spark: SparkSession, ctx: RunContext, specs: Specs) -> dict[str, str]:
+    """Silver table -> fingerprint of its `full_refresh.csv` row, for the rows this table has not done
+    yet (a breaking spec change acknowledged in the specs is applied by exactly one run)."""
+    pending = {}
+    for request in specs.of("full_refresh"):
+        table = next((t.table for t in specs.silver if t.table.lower() == request.table.lower()), None)
+        if table is None:
+            continue
+        name = ctx.table("silver", table)
+        done = ""
+        if table_exists(spark, name):
+            rows = spark.sql(f"SHOW TBLPROPERTIES {name}").collect()
+            done = next((r["value"] for r in rows if r["key"] == REFRESH_PROPERTY), "")
+        if done != request.fingerprint:
+            pending[table] = request.fingerprint
+    return pending
+
+
+def mark_refreshed(spark: SparkSession, ctx: RunContext, table: str, fingerprint: str) -> None:
+    """Record on the table that it did the `full_refresh.csv` request `fingerprint`."""
+    quoted = fingerprint.replace("\\", "\\\\").replace("'", "\\'")
+    spark.sql(
+        f"ALTER TABLE {ctx.table('silver', table)} SET TBLPROPERTIES ('{REFRESH_PROPERTY}' = '{quoted}')"
+    )
+    log.warning("silver %s: rebuilt from bronze as specs/full_refresh.csv asks (done once)", table)

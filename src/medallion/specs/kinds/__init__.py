@@ -6,6 +6,7 @@ To add a kind: write its module here (files, parsers, typed objects, `check`), t
 
 from __future__ import annotations
 
+from medallion.specs.kinds.changes import CHANGES
 from medallion.specs.kinds.dashboards import DASHBOARDS
 from medallion.specs.kinds.data_quality import DATA_QUALITY
 from medallion.specs.kinds.gold import GOLD
@@ -14,7 +15,7 @@ from medallion.specs.kinds.security import SECURITY
 from medallion.specs.kinds.tables import TABLES
 from medallion.specs.registry import register_kind
 
-__all__ = ["DASHBOARDS", "DATA_QUALITY", "GOLD", "HISTORY", "SECURITY", "TABLES"]
+__all__ = ["CHANGES", "DASHBOARDS", "DATA_QUALITY", "GOLD", "HISTORY", "SECURITY", "TABLES"]
 
-for _kind in (TABLES, HISTORY, GOLD, DATA_QUALITY, SECURITY, DASHBOARDS):
+for _kind in (TABLES, HISTORY, GOLD, DATA_QUALITY, SECURITY, DASHBOARDS, CHANGES):
     register_kind(_kind)
