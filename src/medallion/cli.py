@@ -84,7 +84,10 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the bundle's job on the local lakehouse")
     _target_option(p)
-    p.add_argument("--job", help="job key in resources/*.yml (default: the only job)")
+    p.add_argument(
+        "--job",
+        help="job key in resources/*.yml (default: the data job, medallion; maintenance runs the Delta upkeep job)",
+    )
     p.add_argument("--task", action="append", default=[], help="run only this task (repeatable)")
     p.add_argument(
         "--table", action="append", default=[], help="only this table in for-each tasks (repeatable)"

@@ -14,12 +14,12 @@ TASKS = ["plan", "bronze", "silver", "gold", "security", "dq_alerts"]
 EXCLUDED_FOLDERS = ("tests", "bench", "docs", "scripts", "requirements", ".github", ".ci")
 
 
-def job_created(deployment, target: str, refresh: bool = False) -> dict:
-    """The medallion job (or with `refresh`, the dashboards' refresh job) as the deploy created it."""
+def job_created(deployment, target: str, job: str = "") -> dict:
+    """The data job (or the `dashboards` refresh or `maintenance` job) as the deploy created it."""
     creates = deployment.results[("deploy", target)].calls("POST", "/jobs/create")
-    found = [c["body"] for c in creates if ("medallion-dashboards" in c["body"]["name"]) == refresh]
-    assert len(creates) == 2 and len(found) == 1, f"{target}: expected the job and the refresh job"
-    return found[0]
+    kinds = {c["body"]["name"].split("] ")[-1].split("-")[1]: c["body"] for c in creates}
+    assert len(creates) == 3 and set(kinds) == {target, "dashboards", "maintenance"}, list(kinds)
+    return kinds[job or target]
 
 
 def root_path(target: str) -> str:
@@ -169,6 +169,17 @@ def test_schemas_and_volumes_are_the_ones_the_job_parameters_name(deployment, ta
         assert params["bronze_schema"] == "jane_doe_bronze"  # no second dev prefix
 
 
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_maintenance_job_runs_on_its_own_schedule(deployment, target):
+    job = job_created(deployment, target, "maintenance")
+    assert job["schedule"]["quartz_cron_expression"] == "0 0 3 ? * SUN"
+    assert (job["schedule"].get("pause_status") == "PAUSED") == (target == "dev")
+    (task,) = job["tasks"]
+    assert task["notebook_task"]["notebook_path"].endswith("/files/notebooks/50_maintenance")
+    params = {p["name"]: p["default"] for p in job["parameters"]}
+    assert params["predictive_optimization"] == "false" and params["catalog"] == target
+
+
 def test_second_deploy_changes_nothing(deployment):
     again = deployment.results[("redeploy", "dev")]
     assert again.returncode == 0, again.output
@@ -215,7 +226,9 @@ def test_classic_compute_option_from_the_docs_deploys_every_task_on_the_job_clus
         )
         deploy = cli("bundle", "deploy", "--auto-approve", "-t", "prod", env=env)
         assert deploy.returncode == 0, deploy.output
-        job = deploy.calls("POST", "/jobs/create")[0]["body"]
+        job = next(
+            c["body"] for c in deploy.calls("POST", "/jobs/create") if c["body"]["name"] == "medallion-prod"
+        )
     assert [c["job_cluster_key"] for c in job["job_clusters"]] == ["medallion_cluster"]
     cluster = job["job_clusters"][0]["new_cluster"]
     assert cluster["spark_version"] == "17.3.x-scala2.13" and cluster["data_security_mode"] == "SINGLE_USER"

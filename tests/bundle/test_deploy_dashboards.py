@@ -68,7 +68,7 @@ def test_alerts_query_the_targets_tables_and_mail_the_team(deployment, target):
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_the_refresh_job_refreshes_each_dashboard_when_its_tables_change(deployment, target):
-    job = job_created(deployment, target, refresh=True)
+    job = job_created(deployment, target, "dashboards")
     ids = {name: c for name, c in _dashboards(deployment, target).items()}
     assert {t["task_key"] for t in job["tasks"]} == {f"refresh_{name}" for name in SPECS}
     assert all(t["dashboard_task"]["warehouse_id"] == "0123456789abcdef" for t in job["tasks"])

@@ -21,6 +21,7 @@ from medallion.bundle.resolve import Resolver
 from medallion.errors import BundleConfigError
 
 __all__ = ["BUNDLE_FILE", "LOCAL_FILE", "BundleConfig", "UserLookup", "load_bundle"]
+JOB_KEY = "medallion"  # the data job (resources/medallion.job.yml); the others run on their own
 
 log = logging.getLogger(__name__)
 

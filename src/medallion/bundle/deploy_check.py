@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from medallion.bundle.config import BundleConfig
+from medallion.bundle.config import JOB_KEY, BundleConfig
 from medallion.errors import BundleConfigError
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-JOB_KEY = "medallion"
 # The template's hosts end in the reserved .invalid domain until a team puts its workspaces there.
 PLACEHOLDER_DOMAIN = ".invalid"
 

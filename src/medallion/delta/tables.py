@@ -23,7 +23,15 @@ _CREATE_RACE = re.compile(
 )
 _ORPHAN = re.compile(r"DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION.*?location \('(file:[^']+)'\)", re.DOTALL)
 
-__all__ = ["TableGuard", "creating", "current_version", "last_commit", "table_exists"]
+__all__ = [
+    "UPKEEP_OPERATIONS",
+    "TableGuard",
+    "creating",
+    "current_version",
+    "last_commit",
+    "last_write",
+    "table_exists",
+]
 
 
 class TableGuard(Protocol):
@@ -52,6 +60,20 @@ def last_commit(spark: SparkSession, name: str) -> dict[str, Any] | None:
         raise
     rows = table.history(1).collect()
     return rows[0].asDict(recursive=True) if rows else None
+
+
+# Commits that change no rows: table upkeep and the security guard's property.
+UPKEEP_OPERATIONS = frozenset(
+    {"OPTIMIZE", "VACUUM START", "VACUUM END", "SET TBLPROPERTIES", "UNSET TBLPROPERTIES", "CLUSTER BY"}
+)
+
+
+def last_write(spark: SparkSession, name: str, depth: int = 50) -> dict[str, Any] | None:
+    """The newest commit that wrote rows (maintenance and property commits skipped), within `depth`."""
+    if not table_exists(spark, name):
+        return None
+    rows = DeltaTable.forName(spark, name).history(depth).collect()
+    return next((r.asDict(recursive=True) for r in rows if r["operation"] not in UPKEEP_OPERATIONS), None)
 
 
 def current_version(spark: SparkSession, name: str) -> int | None:

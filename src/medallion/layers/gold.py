@@ -16,7 +16,7 @@ from pyspark.sql import SparkSession
 
 from medallion.context import RunContext
 from medallion.delta.run_records import TableRun, timed
-from medallion.delta.tables import TableGuard, creating, last_commit, table_exists
+from medallion.delta.tables import TableGuard, creating, last_commit, last_write, table_exists
 from medallion.errors import ParameterError, SpecError
 from medallion.layers.gold_refresh import (
     KeyedRefresh,
@@ -72,7 +72,7 @@ def build(
         }
         if keyed:
             stamp["upstream_state"] = upstream
-        previous = _stamp_of(last_commit(spark, target))
+        previous = _stamp_of(last_write(spark, target))  # OPTIMIZE and VACUUM keep the last build's stamp
         if not force and previous == stamp:
             run.status = "skipped"
             run.details["reason"] = "upstream unchanged"

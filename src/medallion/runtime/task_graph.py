@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from medallion.bundle.config import JOB_KEY
 from medallion.errors import BundleConfigError, JobRunError, ParameterError
 
 if TYPE_CHECKING:
@@ -192,8 +193,8 @@ def plan_job(
 
 
 def _pick_job(jobs: list[str], notebook_jobs: list[str], job: str | None) -> str:
-    """The named job, the only job, or the only one with notebook tasks (a job of dashboard tasks
-    runs on a workspace only)."""
+    """The named job, the only job, the only one with notebook tasks (a job of dashboard tasks runs on a
+    workspace only), or the data job."""
     if job is not None:
         if job not in jobs:
             raise ParameterError(f"no job {job!r} in the bundle (jobs: {', '.join(jobs) or 'none'})")
@@ -206,6 +207,8 @@ def _pick_job(jobs: list[str], notebook_jobs: list[str], job: str | None) -> str
         )
     if len(notebook_jobs) == 1:
         return notebook_jobs[0]
+    if JOB_KEY in notebook_jobs:
+        return JOB_KEY  # the data job; others (maintenance) run with --job
     raise ParameterError(f"the bundle defines several jobs; pick one with --job ({', '.join(jobs)})")
 
 

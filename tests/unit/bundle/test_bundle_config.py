@@ -320,7 +320,7 @@ def test_project_bundle_prod_remote_with_stubbed_user():
 def test_project_job_parameters_dev_local():
     bundle = load_bundle(PROJECT)
     job = bundle.jobs("dev", local=True, keys=("medallion",))["medallion"]
-    assert bundle.notebook_jobs("dev") == ["medallion"]  # the dashboards' refresh job runs on a workspace
+    assert bundle.notebook_jobs("dev") == ["maintenance", "medallion"]  # not the dashboards' refresh job
     params = {p["name"]: p["default"] for p in job["parameters"]}
     assert params["target"] == "dev"
     assert params["catalog"] == "spark_catalog"

@@ -11,11 +11,12 @@ from medallion.specs.kinds.dashboards import DASHBOARDS
 from medallion.specs.kinds.data_quality import DATA_QUALITY
 from medallion.specs.kinds.gold import GOLD
 from medallion.specs.kinds.history import HISTORY
+from medallion.specs.kinds.maintenance import MAINTENANCE
 from medallion.specs.kinds.security import SECURITY
 from medallion.specs.kinds.tables import TABLES
 from medallion.specs.registry import register_kind
 
-__all__ = ["CHANGES", "DASHBOARDS", "DATA_QUALITY", "GOLD", "HISTORY", "SECURITY", "TABLES"]
+__all__ = ["CHANGES", "DASHBOARDS", "DATA_QUALITY", "GOLD", "HISTORY", "MAINTENANCE", "SECURITY", "TABLES"]
 
-for _kind in (TABLES, HISTORY, GOLD, DATA_QUALITY, SECURITY, DASHBOARDS, CHANGES):
+for _kind in (TABLES, HISTORY, GOLD, DATA_QUALITY, SECURITY, DASHBOARDS, CHANGES, MAINTENANCE):
     register_kind(_kind)

@@ -1,0 +1,51 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Maintenance
+# MAGIC Delta upkeep from `specs/table_maintenance.csv` (docs/operations.md): retention and
+# MAGIC optimized-write properties and clustering keys when they differ; OPTIMIZE (Z-ordered for
+# MAGIC partitioned tables) and VACUUM for the tables whose last OPTIMIZE is older than their
+# MAGIC `optimize_every`. Its own job and schedule (`resources/maintenance.job.yml`), apart from the
+# MAGIC data job. Each table's run is recorded in `silver_operations` (kind `maintenance`).
+# MAGIC
+# MAGIC | Widget | Default | Meaning |
+# MAGIC |---|---|---|
+# MAGIC | `predictive_optimization` | `false` | `true`: the schemas get predictive optimization instead of OPTIMIZE and VACUUM |
+# MAGIC | `force` | `false` | `true`: OPTIMIZE and VACUUM every table now, due or not |
+# MAGIC | `target` | `dev` | bundle target whose variables fill the empty widgets below |
+# MAGIC | `catalog`, `*_schema`, `landing_root`, `checkpoint_root` | from the target | where things are |
+
+# COMMAND ----------
+
+# MAGIC %pip install --quiet --editable ..
+
+# COMMAND ----------
+
+# MAGIC %restart_python
+
+# COMMAND ----------
+
+# MAGIC %run ./_bootstrap
+
+# COMMAND ----------
+
+from medallion.delta.run_records import exit_value, record_layer_runs
+from medallion.layers.maintenance import run_maintenance
+from medallion.params import context_from_widgets, declare_widgets, parse_flag
+from medallion.specs import load_specs
+
+declare_widgets(dbutils, predictive_optimization="false", force="false", run_id="")
+ctx = context_from_widgets(dbutils)
+specs = load_specs(ctx.specs_dir)
+predictive = parse_flag("predictive_optimization", dbutils.widgets.get("predictive_optimization"))
+force = parse_flag("force", dbutils.widgets.get("force"))
+
+# COMMAND ----------
+
+runs = run_maintenance(spark, ctx, specs, predictive=predictive, force=force)
+for run in runs:
+    print(f"{run.table}: {run.status}, files {run.rows_read} -> {run.rows_written}, {run.seconds:.1f}s")
+record_layer_runs(spark, ctx, runs, dbutils.widgets.get("run_id"))
+
+# COMMAND ----------
+
+dbutils.notebook.exit(exit_value(runs))
