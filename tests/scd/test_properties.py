@@ -30,7 +30,7 @@ from medallion.specs.model import ColumnSpec, ScdSpec, SilverSpec
 pytestmark = pytest.mark.spark
 
 EXAMPLES = settings(
-    max_examples=int(os.environ.get("SCD_EXAMPLES", "3")),
+    max_examples=int(os.environ.get("SCD_EXAMPLES", "2")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
