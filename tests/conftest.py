@@ -17,6 +17,7 @@ SHARED_FIXTURE_GROUPS = {
     "tests/integration/test_point_in_time.py": "built_lakehouses",
     "tests/integration/test_security_personas.py": "built_lakehouses",
     "tests/integration/test_dashboard_preview.py": "built_lakehouses",
+    "tests/integration/test_history.py": "built_lakehouses",
     "tests/bundle/test_deploy.py": "deployment",
     "tests/bundle/test_deploy_check.py": "deployment",
     "tests/bundle/test_deploy_dashboards.py": "deployment",

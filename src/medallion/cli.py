@@ -117,6 +117,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_sql)
 
+    p = sub.add_parser(
+        "history", help="a local table's Delta versions with their runs, rows and upstream versions"
+    )
+    p.add_argument("table", help="a table of the specs: name or layer.name")
+    _target_option(p)
+    p.add_argument("--limit", type=int, default=20, help="versions to show (newest first)")
+    p.set_defaults(handler=_history)
+
     p = sub.add_parser("tables", help="list local tables with row count, Delta version, last update")
     _target_option(p)
     p.set_defaults(handler=_tables)
@@ -398,6 +406,32 @@ def _persona_frame(spark, args, bundle, target):
     schemas = {layer: getattr(ctx, f"{layer}_schema") for layer in ("bronze", "silver", "gold")}
     tables = lakehouse_tables(spark, ctx.catalog, schemas)
     return persona_query(spark, args.query, groups, spec, ctx.catalog, schemas, tables)
+
+
+def _history(args) -> int:
+    # imported here, not above: `medallion validate` must start fast and without Spark
+    from medallion.delta.history import HISTORY_COLUMNS, table_history
+    from medallion.delta.query import format_rows
+
+    spark, ctx = _context(args)
+    specs = load_specs(ctx.specs_dir)
+    wanted = args.table.lower()
+    found = [
+        (layer, t.table)
+        for layer in ("bronze", "silver", "gold")
+        for t in getattr(specs, layer)
+        if wanted in (t.table.lower(), f"{layer}.{t.table.lower()}")
+    ]
+    if len(found) != 1:
+        what = "is in several layers: write layer.table" if found else "is not a table of the specs"
+        raise ParameterError(f"{args.table!r} {what}")
+    rows = table_history(spark, ctx, *found[0], limit=args.limit)
+    print(
+        format_rows(
+            spark.createDataFrame([tuple(r.values()) for r in rows], HISTORY_COLUMNS), limit=args.limit
+        )
+    )
+    return 0
 
 
 def _tables(args) -> int:
