@@ -1,15 +1,15 @@
 """The process `test_scd_crash.py` kills: the real silver build of an SCD2 table in its own lakehouse.
 
-    python tests/integration/scd_crash_worker.py <root> prepare
-    python tests/integration/scd_crash_worker.py <root> run [--out result.json] [--again]
+    python tests/integration/scd_crash_worker.py <root> [--out result.json] [--again]
 
 Each call starts its own local Spark session with warehouse, Derby metastore and checkpoints under
 `<root>` (one process per lakehouse at a time, so never the pytest session's metastore).
 
-`prepare` writes the bronze table `items`: PREPARED_COMMITS Delta commits of change events (several
-changes per key, late events, deletes, tombstones, exact duplicates, ties, conflicts, rows without
-key or sequence), one file per commit. The test copies the prepared root and restores it, at the
-same path (the metastore and checkpoints hold absolute paths), before each run.
+The bronze table `items` is a Delta folder at `<root>/bronze` that the test writes before the worker
+starts (`write_prepared_bronze`, in its own warm Spark session): PREPARED_COMMITS Delta commits of
+change events (several changes per key, late events, deletes, tombstones, exact duplicates, ties,
+conflicts, rows without key or sequence), one file per commit. The worker registers it in its
+metastore (`attach_bronze`, idempotent) before it announces `READY`.
 
 `run` is what a job does, twice: `silver.build` of `dim_item` (SCD2; see scd_harness.scd_table), one
 more bronze commit (three files, an idempotent Delta write, so a rerun never appends it twice), and
@@ -19,7 +19,8 @@ of them. Micro-batch boundaries never depend on where a kill landed
 (the late data is one commit), so the rerun must end with exactly the uninterrupted tables, ties and
 conflicts included. `--out` writes the tables (sorted rows) and their Delta versions as JSON;
 `--again` then does it all once more in the same process and adds the versions after it (a
-completed run must commit nothing).
+completed run must commit nothing). The test runs the uninterrupted build itself, in its warm
+session, with the same functions (`run`, `dump`, `versions`).
 
 The worker prints `READY` once the Spark session is up and `STAGE <step>` before each step and each
 micro-batch (`STAGE batch <id>`), so the parent knows where a kill landed. Spark logs to stderr.
@@ -31,6 +32,7 @@ import argparse
 import json
 import random
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -45,23 +47,24 @@ from medallion.layers import silver
 
 SCHEMA = "crash"
 BRONZE_TABLE = "items"  # scd_table()'s source table
-PREPARED_COMMITS = 6  # bronze commits written by `prepare`, one file each
+BRONZE_FOLDER = "bronze"  # under the lakehouse root: the prepared bronze Delta table
+PREPARED_COMMITS = 6  # bronze commits written by `write_prepared_bronze`, one file each
 LATE_FILES = 3  # files of the one bronze commit `run` appends between its two builds
 FILES_PER_TRIGGER = 3  # Delta streaming option maxFilesPerTrigger for the silver build's bronze stream
-SEED = 20240601  # the bronze data is a pure function of it: `prepare` and `run` must agree
+SEED = 20240601  # the bronze data is a pure function of it: the prepared commits and `run` must agree
 # Wall-clock time of the quarantine write, and the id of the run that wrote it (a killed run's
 # rows keep its id: the rerun's write of the same batch is skipped by Delta).
 IGNORED_COLUMNS = ("_quarantined_at", "_run_id")
 RESULT_COLUMNS = ("_errors", "_warnings")  # DQX results: compared by rule name (they carry run time and id)
 
 
-def context(root: Path) -> RunContext:
+def context(root: Path, schema: str = SCHEMA) -> RunContext:
     return RunContext(
         target="crash",
         catalog="spark_catalog",
-        bronze_schema=SCHEMA,
-        silver_schema=SCHEMA,
-        gold_schema=SCHEMA,
+        bronze_schema=schema,
+        silver_schema=schema,
+        gold_schema=schema,
         landing_root=str(root / "landing"),
         checkpoint_root=str(root / "checkpoints"),
         specs_dir=str(root / "specs"),
@@ -138,23 +141,47 @@ def bronze_frame(spark, files: list[list[dict]], first: int):
     return frame
 
 
-def append_bronze(spark, ctx: RunContext, files: list[list[dict]], first: int, commit: int) -> None:
-    """Append one bronze commit, idempotently: a rerun with the same `commit` writes nothing."""
-    (
-        bronze_frame(spark, files, first)
-        .write.format("delta")
+def _idempotent_append(frame, commit: int):
+    """A Delta append writer that a rerun with the same `commit` turns into a no-op."""
+    return (
+        frame.write.format("delta")
         .mode("append")
         .option("txnAppId", "scd-crash-bronze")
         .option("txnVersion", str(commit))
-        .saveAsTable(ctx.table("bronze", BRONZE_TABLE))
     )
 
 
-def limit_stream_files(files_per_trigger: int) -> None:
+def write_prepared_bronze(spark, folder: Path) -> None:
+    """The bronze table as the worker finds it: PREPARED_COMMITS commits in the Delta folder `folder`."""
+    files = bronze_files()
+    for n in range(PREPARED_COMMITS):
+        _idempotent_append(bronze_frame(spark, [files[n]], n), commit=n).save(str(folder))
+
+
+def attach_bronze(spark, ctx: RunContext, folder: Path) -> None:
+    """Register the prepared bronze folder as the table `run` reads (a no-op when it is registered)."""
+    spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{ctx.bronze_schema}`")
+    spark.sql(
+        f"CREATE TABLE IF NOT EXISTS {ctx.table('bronze', BRONZE_TABLE)} USING DELTA LOCATION '{folder}'"
+    )
+
+
+def append_bronze(spark, ctx: RunContext, files: list[list[dict]], first: int, commit: int) -> None:
+    """Append one bronze commit, idempotently: a rerun with the same `commit` writes nothing."""
+    _idempotent_append(bronze_frame(spark, files, first), commit).saveAsTable(
+        ctx.table("bronze", BRONZE_TABLE)
+    )
+
+
+Patch = Callable[[object, str, object], None]  # setattr, or pytest's monkeypatch.setattr
+
+
+def limit_stream_files(files_per_trigger: int, patch: Patch = setattr) -> None:
     """Make every `spark.readStream.table(...)` in this process read at most N files per micro-batch.
 
     `silver.build` takes no stream options, and without a limit `availableNow` reads all of bronze
-    in one micro-batch. Only this process is patched; the build itself runs unchanged.
+    in one micro-batch. Only this process is patched (the test's own run undoes it afterwards); the
+    build itself runs unchanged.
     """
     from pyspark.sql.streaming.readwriter import DataStreamReader
 
@@ -164,44 +191,37 @@ def limit_stream_files(files_per_trigger: int) -> None:
         return original(self.option("maxFilesPerTrigger", str(files_per_trigger)), tableName)
 
     table.unlimited = original
-    DataStreamReader.table = table
+    patch(DataStreamReader, "table", table)
 
 
 def stage(name: str) -> None:
     print(f"STAGE {name}", flush=True)
 
 
-def announce_batches() -> None:
+def announce_batches(announce: Callable[[str], None], patch: Patch = setattr) -> None:
     """Announce each micro-batch (`STAGE batch <id>`) before the build processes it."""
     process_batch = getattr(silver.process_batch, "unannounced", silver.process_batch)
 
     def announced(spark, batch, batch_id, table, target, *args, **kwargs):
-        stage(f"batch {batch_id}")
+        announce(f"batch {batch_id}")
         return process_batch(spark, batch, batch_id, table, target, *args, **kwargs)
 
     announced.unannounced = process_batch
-    silver.process_batch = announced
+    patch(silver, "process_batch", announced)
 
 
-def prepare(spark, ctx: RunContext) -> None:
-    spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{SCHEMA}`")
-    files = bronze_files()
-    for n in range(PREPARED_COMMITS):
-        append_bronze(spark, ctx, [files[n]], n, commit=n)
-
-
-def run(spark, ctx: RunContext) -> None:
+def run(spark, ctx: RunContext, announce: Callable[[str], None] = stage, patch: Patch = setattr) -> None:
     table = scd_table()
     files = bronze_files()
-    limit_stream_files(FILES_PER_TRIGGER)
-    announce_batches()
-    stage("build1")
+    limit_stream_files(FILES_PER_TRIGGER, patch)
+    announce_batches(announce, patch)
+    announce("build1")
     silver.build(spark, table, ctx)
-    stage("append")
+    announce("append")
     append_bronze(spark, ctx, files[PREPARED_COMMITS:], PREPARED_COMMITS, commit=PREPARED_COMMITS)
-    stage("build2")
+    announce("build2")
     silver.build(spark, table, ctx)
-    stage("done")
+    announce("done")
 
 
 def table_names(ctx: RunContext) -> dict[str, str]:
@@ -242,27 +262,24 @@ def dump(spark, ctx: RunContext) -> dict[str, list[dict]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path)
-    parser.add_argument("phase", choices=["prepare", "run"])
-    parser.add_argument("--out", type=Path, help="write the tables and Delta versions here (run)")
+    parser.add_argument("--out", type=Path, help="write the tables and Delta versions here")
     parser.add_argument("--again", action="store_true", help="build once more and record the versions")
     args = parser.parse_args(argv)
 
     from medallion.runtime.session import local_spark
 
     root = args.root.resolve()
-    spark = local_spark(root, app_name=f"scd-crash-{args.phase}", conf=TEST_SPARK_CONF)
-    print("READY", flush=True)
+    spark = local_spark(root, app_name="scd-crash", conf=TEST_SPARK_CONF)
     ctx = context(root)
-    if args.phase == "prepare":
-        prepare(spark, ctx)
-    else:
-        run(spark, ctx)
-        if args.out:
-            result = {"tables": dump(spark, ctx), "versions": versions(spark, ctx)}
-            if args.again:
-                run(spark, ctx)
-                result["versions_again"] = versions(spark, ctx)
-            args.out.write_text(json.dumps(result, indent=1, sort_keys=True))
+    attach_bronze(spark, ctx, root / BRONZE_FOLDER)
+    print("READY", flush=True)
+    run(spark, ctx)
+    if args.out:
+        result = {"tables": dump(spark, ctx), "versions": versions(spark, ctx)}
+        if args.again:
+            run(spark, ctx)
+            result["versions_again"] = versions(spark, ctx)
+        args.out.write_text(json.dumps(result, indent=1, sort_keys=True))
     spark.stop()
     print("DONE", flush=True)
     return 0

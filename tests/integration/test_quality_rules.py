@@ -157,19 +157,21 @@ def test_dataset_rules_foreign_key_quarantines_aggregate_fails_freshness_warns(s
 
 
 def test_a_rule_that_cannot_run_is_named_at_its_row_before_any_data_moves(spark):
-    """The dry run on an empty batch: all rules at once, then each alone to name the broken ones."""
+    """The rules fail to apply together: each is tried alone on an empty batch to name the broken ones,
+    and the batch stops before its first write."""
     from medallion.errors import SpecError
-    from medallion.layers.silver_batch import quality_run
 
     vip = _rule("tier_vip", "is_in_list", {"column": "tier", "allowed": ["vip"]})  # a column `vip`?
     fine = _rule("tier_known_too", "is_in_list", {"column": "tier", "allowed": ["'gold'"]})
     harness = ScdHarness(spark, _with_rules(scd_table(2), fine, replace(vip, row=7)))
+    version = harness.version()
     with pytest.raises(SpecError) as raised:
-        quality_run(spark, harness.table, harness.target, "dry", harness.bronze([]))
+        harness.apply([ev("a", 1, tier="vip"), ev("b", 1, tier=None)])
     problems = raised.value.problems
     assert [(p.file, p.row, p.column) for p in problems] == [
         ("specs/data_quality/dq_rules.csv", 7, "arguments")
     ]
     assert "rule 'tier_vip' cannot run on dim_item" in problems[0].message
     assert "allowed/min/max" in problems[0].fix
+    assert harness.version() == version and harness.rows() == []
     assert not spark.catalog.tableExists(harness.target.quarantine.replace("`", ""))

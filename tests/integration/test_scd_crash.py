@@ -1,20 +1,25 @@
 """A process killed at any point of the SCD2 silver build, then rerun, ends with exactly the tables
 an uninterrupted run produces (docs/scd.md: "process killed mid-batch").
 
-The build runs in a subprocess (`scd_crash_worker.py`, its own Spark session and Derby metastore
-under a copy of one prepared lakehouse). Each trial SIGKILLs the worker's whole process group (the
-Python driver and its JVM together, as a crash would) at a random time after its Spark session is
-up, reruns it to completion and compares the silver table, its change log and its quarantine with
-the uninterrupted run's, row for row (all columns but `_quarantined_at`, the wall-clock time).
+The test writes the bronze table once and builds the uninterrupted tables itself, in its warm Spark
+session. Each trial runs the build in a subprocess (`scd_crash_worker.py`, its own Spark session and
+Derby metastore in a fresh lakehouse holding a copy of that bronze table), SIGKILLs the worker's
+whole process group (the Python driver and its JVM together, as a crash would) inside a random step
+of the build, reruns it to completion and compares the silver table, its change log and its
+quarantine with the uninterrupted run's, row for row (all columns but `_quarantined_at`, the
+wall-clock time, and `_run_id`).
 
 Environment:
     SCD_CRASH_TRIALS  number of kill-and-rerun trials (default 1, what `make test` runs: each CI run
                       kills at a new random moment); for a search, e.g.
                       `SCD_CRASH_TRIALS=50 .venv/bin/pytest tests/integration/test_scd_crash.py -s`
-    SCD_CRASH_SEED    base seed of the kill delays (default: a fresh one, printed). Trial i kills
-                      after uniform(0, T) seconds with random.Random(f"{seed}:{i}"), T the
-                      uninterrupted run's build time; the line `trial i: seed=... kill after ...s`
-                      gives the delay to reproduce a failure with (timings vary between machines).
+    SCD_CRASH_SEED    base seed of the kill points (default: a fresh one, printed). Trial i draws,
+                      with random.Random(f"{seed}:{i}"), one step of the build (its set-up, each
+                      micro-batch, the late bronze append, ...; every step equally likely) and a
+                      delay of uniform(0, STAGE_SLOWDOWN * the step's time in the uninterrupted
+                      run), and kills that long after the worker announces the step. The line
+                      `trial i: seed=... kill ...s into <step>` gives both to reproduce a failure
+                      with (timings vary between machines).
 """
 
 from __future__ import annotations
@@ -29,22 +34,27 @@ import signal
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
+import scd_crash_worker as worker
 
 pytestmark = [pytest.mark.spark, pytest.mark.timeout(1500)]
 
 WORKER = Path(__file__).with_name("scd_crash_worker.py")
 TRIALS = int(os.environ.get("SCD_CRASH_TRIALS", "1"))
 FAST_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+# A worker runs a step a little slower than this session (a fresh JVM, the machine shared with it);
+# a delay that overshoots its step lands in a later one, which is a kill point too.
+STAGE_SLOWDOWN = 1.5
 TIMEOUT = 1800  # seconds for one worker run; a loaded 2-core runner is slow, a hang is a failure
 
 
 class Worker:
     """One `scd_crash_worker.py` process in its own session (process group), output in files."""
 
-    def __init__(self, root: Path, phase: str, *args: str, logs: Path):
+    def __init__(self, root: Path, *args: str, logs: Path):
         self.out = logs.with_suffix(".out")
         self.err = logs.with_suffix(".err")
         # A short-lived JVM spends much of its time compiling; C1 alone makes a run ~40% faster.
@@ -52,7 +62,7 @@ class Worker:
         env = {**os.environ, "MEDALLION_SPARK": "local", "JAVA_TOOL_OPTIONS": java}
         with self.out.open("w") as out, self.err.open("w") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, str(WORKER), str(root), phase, *args],
+                [sys.executable, str(WORKER), str(root), *args],
                 stdout=out,
                 stderr=err,
                 env=env,
@@ -103,13 +113,26 @@ class Worker:
         return "\n".join([*(line[:600] for line in shown), f"(worker log: {self.err})"])
 
 
-def _run(root: Path, result: Path, logs: Path) -> tuple[dict, float]:
-    """Run the worker to completion with --out/--again; returns the result and its build seconds."""
-    worker = Worker(root, "run", "--out", str(result), "--again", logs=logs)
-    ready = worker.wait_for("READY")
-    done = worker.wait_for("STAGE done")
-    worker.finish()
-    return json.loads(result.read_text()), done - ready
+def _rerun(root: Path, result: Path, logs: Path) -> dict:
+    """Run the worker to completion with --out/--again; returns its result."""
+    process = Worker(root, "--out", str(result), "--again", logs=logs)
+    process.finish()
+    return json.loads(result.read_text())
+
+
+def _uninterrupted(spark, root: Path) -> tuple[dict, list[tuple[str, float]]]:
+    """The build without a kill, in this session (warm, so fast), with the worker's own functions:
+    its result as `--out --again` writes it, and each step's name and seconds."""
+    ctx = worker.context(root, schema="crash_uninterrupted")
+    worker.attach_bronze(spark, ctx, root / worker.BRONZE_FOLDER)
+    marks: list[tuple[str, float]] = []
+    with pytest.MonkeyPatch.context() as patch:  # the worker's stream and batch hooks, undone after
+        worker.run(spark, ctx, lambda step: marks.append((step, time.monotonic())), patch.setattr)
+        result = {"tables": worker.dump(spark, ctx), "versions": worker.versions(spark, ctx)}
+        worker.run(spark, ctx, lambda step: None, patch.setattr)
+        result["versions_again"] = worker.versions(spark, ctx)
+    steps = [(step, end - start) for (step, start), (_, end) in pairwise(marks)]
+    return result, steps
 
 
 def _progress(root: Path) -> str:
@@ -118,7 +141,10 @@ def _progress(root: Path) -> str:
     for log in sorted((root / "checkpoints").glob("silver/*/*/offsets")):
         committed = list((log.parent / "commits").glob("[0-9]*"))
         parts.append(f"batches planned {len(list(log.glob('[0-9]*')))} committed {len(committed)}")
-    for log in sorted((root / "warehouse").glob("*/*/_delta_log")):
+    for log in [
+        root / worker.BRONZE_FOLDER / "_delta_log",
+        *sorted((root / "warehouse").glob("*/*/_delta_log")),
+    ]:
         commits = [int(p.stem) for p in log.glob("*.json")]
         parts.append(f"{log.parent.name} v{max(commits) if commits else '-'}")
     return ", ".join(parts) or "nothing"
@@ -157,42 +183,46 @@ def _check_coverage(tables: dict[str, list]) -> None:
     assert len({r["_batch_id"] for r in tables["quarantine"]}) == 3, "expected three micro-batches"
 
 
-def test_killed_scd2_build_reruns_to_the_uninterrupted_tables(tmp_path):
+def test_killed_scd2_build_reruns_to_the_uninterrupted_tables(spark, tmp_path):
     seed = int(os.environ.get("SCD_CRASH_SEED") or random.randrange(10**6))
     print(f"\nSCD crash test: {TRIALS} trials, SCD_CRASH_SEED={seed}, under {tmp_path}")
 
-    # Every run uses the same folder: the metastore and checkpoints hold absolute paths, so a
-    # lakehouse is restored from a copy of the prepared one, never used from another place.
-    root, prepared = tmp_path / "lakehouse", tmp_path / "prepared"
+    # Each trial's lakehouse starts as a fresh folder holding a copy of the prepared bronze table.
+    root, bronze = tmp_path / "lakehouse", tmp_path / "prepared_bronze"
+    worker.write_prepared_bronze(spark, bronze)
 
-    def restore() -> None:
-        shutil.rmtree(root, ignore_errors=True)
-        shutil.copytree(prepared, root, symlinks=True)
+    def restore(folder: Path) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(bronze, folder / worker.BRONZE_FOLDER)
 
-    Worker(root, "prepare", logs=tmp_path / "prepare").finish()
-    shutil.copytree(root, prepared, symlinks=True)
-    expected, build_seconds = _run(root, tmp_path / "baseline.json", tmp_path / "baseline")
+    restore(tmp_path / "uninterrupted")
+    expected, steps = _uninterrupted(spark, tmp_path / "uninterrupted")
     _check_coverage(expected["tables"])
     assert expected["versions_again"] == expected["versions"], "a rerun of a completed run committed"
-    print(f"uninterrupted: build {build_seconds:.1f}s, versions {expected['versions']}")
+    assert [step for step, _ in steps] == ["build1", "batch 0", "batch 1", "append", "build2", "batch 2"]
+    print(
+        f"uninterrupted: {', '.join(f'{step} {s:.1f}s' for step, s in steps)}; versions {expected['versions']}"
+    )
 
     failures = []
     for trial in range(TRIALS):
-        delay = random.Random(f"{seed}:{trial}").uniform(0, build_seconds)
-        restore()
-        victim = Worker(root, "run", logs=tmp_path / f"trial{trial}-killed")
-        victim.wait_for("READY")
+        draw = random.Random(f"{seed}:{trial}")
+        step, seconds = draw.choice(steps)
+        delay = draw.uniform(0, STAGE_SLOWDOWN * seconds)
+        restore(root)
+        victim = Worker(root, logs=tmp_path / f"trial{trial}-killed")
+        victim.wait_for(f"STAGE {step}")
         time.sleep(delay)
         exited = victim.proc.poll()
         victim.kill()
         where = f"in {victim.stage()}" if exited is None else "after it had finished"
         where += f"; left {_progress(root)}"
-        note = f"trial {trial}: seed={seed} kill after {delay:.3f}s ({where})"
+        note = f"trial {trial}: seed={seed} kill {delay:.3f}s into {step} ({where})"
         if exited:
             failures.append(f"{note}: the run failed before the kill ({exited}):\n{victim.tail()}")
             continue
         try:
-            actual, _ = _run(root, tmp_path / f"trial{trial}.json", tmp_path / f"trial{trial}-rerun")
+            actual = _rerun(root, tmp_path / f"trial{trial}.json", tmp_path / f"trial{trial}-rerun")
             problems = _differences(expected["tables"], actual["tables"])
             if actual["versions_again"] != actual["versions"]:
                 problems.append(

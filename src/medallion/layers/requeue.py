@@ -13,8 +13,9 @@ A rerun finds marked rows still there and resumes with their id: step 2 is then 
 Delta, and step 3 finishes. Only rows failing rules are replayable (they keep `_source_row`);
 ties and conflicts are verdicts about the data itself and stay.
 
-The replay starts its rules like a build (`silver_batch.quality_run`: reference tables resolved,
-every rule dry-run first) and checks the alert thresholds against the replay's metrics.
+The replay starts its rules like a build (`silver_batch.quality_run`: reference tables resolved; a
+rule that cannot run is named at its spec row before anything moves) and checks the alert
+thresholds against the replay's metrics.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def requeue(
             return run
         marked = spark.read.table(quarantine).filter(F.col(REQUEUE_ID) == replay_id)
         bronze = marked.select(f"{SOURCE_ROW}.*", SOURCE_FILE, INGESTED_AT)
-        quality = quality_run(spark, table, target, run_id, bronze)
+        quality = quality_run(spark, table, target, run_id)
         counts = process_batch(spark, bronze, replay_id, table, target, quality)
         spark.sql(f"DELETE FROM {quarantine} WHERE {REQUEUE_ID} = {replay_id}")
     run.rows_read = counts.pop("read", 0)

@@ -77,7 +77,7 @@ def build(
                     bronze_state.version,
                 )
             else:
-                quality = quality_run(spark, table, target, run_id, spark.read.table(source))
+                quality = quality_run(spark, table, target, run_id)
 
                 def process(batch: DataFrame, batch_id: int) -> None:
                     try:

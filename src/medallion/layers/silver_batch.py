@@ -24,13 +24,9 @@ __all__ = ["check_conservation", "process_batch", "quality_run"]
 log = logging.getLogger(__name__)
 
 
-def quality_run(
-    spark: SparkSession, table: SilverSpec, target: SilverTarget, run_id: str, bronze: DataFrame
-) -> QualityRun:
-    """The table's rules for one build or replay: `ref_table` names resolved next to the table, and
-    every rule dry-run on an empty batch shaped like `bronze` (the rows the batches will hold)."""
-    empty = bronze.limit(0).transform(with_source_row).transform(conform(table))
-    return start_quality_run(spark, table, run_id, resolve_table=target.neighbour, empty_batch=empty)
+def quality_run(spark: SparkSession, table: SilverSpec, target: SilverTarget, run_id: str) -> QualityRun:
+    """The table's rules for one build or replay, `ref_table` names resolved next to the table."""
+    return start_quality_run(spark, table, run_id, resolve_table=target.neighbour)
 
 
 def process_batch(

@@ -72,18 +72,13 @@ def start_quality_run(
     table: SilverSpec,
     run_id: str,
     resolve_table: Callable[[str], str],
-    empty_batch: DataFrame | None = None,
 ) -> QualityRun:
     """The table's rules ready for DQX, for one build or replay.
 
     `resolve_table` turns a spec'd table name (`ref_table` of a foreign-key rule) into its full name.
-    `empty_batch`, an empty frame of the batch's shape, dry-runs every rule first, so a rule that
-    cannot run is reported at its file:row before any data moves.
+    A rule that cannot run is reported at its file:row by `check_batch`, before any data moves.
     """
-    run = _quality_run(spark, table, run_id, resolve_table)
-    if empty_batch is not None:
-        _dry_run(run, empty_batch)
-    return run
+    return _quality_run(spark, table, run_id, resolve_table)
 
 
 def _quality_run(
@@ -105,17 +100,10 @@ def _quality_run(
     return QualityRun(table=table, run_id=run_id, rules=rules, checks=checks, engine=dq_engine(spark, run_id))
 
 
-def _dry_run(run: QualityRun, empty: DataFrame) -> None:
-    """Try the rules on an empty batch of the table's shape, so a rule that cannot run (a value DQX
-    reads as a column name, a missing reference table) is reported as its file:row, not a plan dump.
-
-    All rules are tried at once; only when that fails is each tried alone, to name the culprits.
-    """
-    try:
-        run.engine.apply_checks_by_metadata(empty, run.checks)
-        return
-    except Exception:  # found below, rule by rule
-        log.debug("silver %s: a rule cannot run; trying each alone", run.table.table)
+def _name_broken_rules(run: QualityRun, empty: DataFrame) -> None:
+    """After the rules failed to apply together: try each alone on an empty batch of the same shape,
+    so a rule that cannot run (a value DQX reads as a column name, a missing reference table) is
+    reported as its file:row, not a plan dump. Returns when each runs alone (the caller re-raises)."""
     problems = []
     for rule, check in zip(run.rules, run.checks, strict=True):
         try:
@@ -145,9 +133,16 @@ def with_source_row(df: DataFrame) -> DataFrame:
 def check_batch(run: QualityRun, rows: DataFrame) -> CheckedBatch:
     """Split conformed rows (with the source row) by the run's rules; tally failures per rule.
 
-    Raises DataQualityError when a rule with on_error=fail fails, before anything is written.
+    Raises SpecError naming the rules that cannot run (DQX builds every check while the batch's plan
+    is analysed, so that is before any row moves), and DataQualityError when a rule with
+    on_error=fail fails, before anything is written.
     """
-    good, bad = run.engine.apply_checks_by_metadata_and_split(rows, run.checks)
+    try:
+        good, bad = run.engine.apply_checks_by_metadata_and_split(rows, run.checks)
+    except Exception:
+        log.debug("silver %s: the rules cannot run together; trying each alone", run.table.table)
+        _name_broken_rules(run, rows.limit(0))
+        raise
     bad = bad.persist()
     has_errors = F.coalesce(F.size(ERRORS), F.lit(0)) > 0
     try:
