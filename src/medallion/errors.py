@@ -16,6 +16,7 @@ __all__ = [
     "JobRunError",
     "MedallionError",
     "ParameterError",
+    "SchemaDriftError",
     "SpecDriftError",
     "SpecError",
     "SpecProblem",
@@ -74,6 +75,10 @@ class DataError(MedallionError):
 
 class DataQualityError(DataError):
     """A data-quality rule or alert with action `fail` was breached; the message names it."""
+
+
+class SchemaDriftError(DataError):
+    """A landing file has fields its source does not declare, and the source's policy is `fail`."""
 
 
 class SpecDriftError(MedallionError):

@@ -1,15 +1,23 @@
 """Bronze: each landing file ingested exactly once into an append-only Delta table.
 
-On Databricks the stream is Auto Loader (`cloudFiles`); locally it is Spark's file stream
-source. Both run with `trigger(availableNow=True)` and a checkpoint, so a rerun ingests nothing and
-a new drop ingests only its new files. Every row keeps where it came from (`_source_file`), when it
-arrived (`_ingested_at`) and whatever did not fit the declared schema (`_rescued_data`).
+On Databricks the stream is Auto Loader (`cloudFiles`); locally Spark's file stream source finds the
+new files and `bronze_read` reads them by field name. Both run with `trigger(availableNow=True)` and
+a checkpoint, so a rerun ingests nothing and a new drop ingests only its new files. Every row keeps
+where it came from (`_source_file`), when it arrived (`_ingested_at`) and whatever did not fit the
+declared schema (`_rescued_data`).
+
+Fields a file has that the spec does not declare follow the source's `schema_evolution` policy:
+`rescue` keeps them in `_rescued_data` (the row loads), `add_columns` adds them to the bronze table,
+`fail` stops before anything of the drop is written. On Databricks these are Auto Loader's
+`cloudFiles.schemaEvolutionMode` rescue, addNewColumns and failOnNewColumns.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import uuid
+from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -17,10 +25,16 @@ from pyspark.sql import functions as F
 from medallion.context import RunContext
 from medallion.delta.run_records import TableRun, timed
 from medallion.environment import on_databricks
+from medallion.errors import SchemaDriftError
+from medallion.layers.bronze_read import MALFORMED, NEW_FIELDS, read_by_name
 from medallion.names import INGESTED_AT, RESCUED_DATA, SOURCE_FILE
+from medallion.specs.kinds.tables import BRONZE_FILE
 from medallion.specs.model import BronzeSpec
 
-__all__ = ["ingest", "source_schema_ddl"]
+__all__ = ["auto_loader_options", "ingest", "source_schema_ddl"]
+
+# Auto Loader's cloudFiles.schemaEvolutionMode for each `schema_evolution` policy.
+AUTO_LOADER_MODES = {"rescue": "rescue", "add_columns": "addNewColumns", "fail": "failOnNewColumns"}
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +57,10 @@ def ingest(spark: SparkSession, source: BronzeSpec, ctx: RunContext) -> TableRun
             run.status = "skipped"
             run.details["reason"] = f"no files in {landing}"
             return run
-        stream = _read_stream(spark, source, ctx, landing).transform(_with_audit_columns)
-        query = (
-            stream.writeStream.format("delta")
-            .option("checkpointLocation", ctx.checkpoint("bronze", source.table))
-            .queryName(f"bronze_{source.table}")
-            .trigger(availableNow=True)
-            .toTable(target)
-        )
-        query.awaitTermination()
-        rows = sum(int(p.get("numInputRows", 0)) for p in query.recentProgress)
+        if on_databricks():
+            rows = _auto_loader(spark, source, ctx, landing, target)
+        else:
+            rows = _by_name(spark, source, ctx, landing, target)
         run.rows_read = run.rows_written = rows
         if rows == 0:
             run.status = "skipped"
@@ -61,24 +69,154 @@ def ingest(spark: SparkSession, source: BronzeSpec, ctx: RunContext) -> TableRun
     return run
 
 
-def _read_stream(spark: SparkSession, source: BronzeSpec, ctx: RunContext, landing: str) -> DataFrame:
-    ddl = source_schema_ddl(source)
-    if on_databricks():
-        reader = (
-            spark.readStream.format("cloudFiles")
-            .option("cloudFiles.format", source.format)
-            .option("cloudFiles.schemaLocation", ctx.checkpoint("bronze", f"{source.table}/_schema"))
-            .option("rescuedDataColumn", RESCUED_DATA)
-            .schema(ddl.rsplit(", ", 1)[0])
+def auto_loader_options(source: BronzeSpec, schema_location: str) -> dict[str, str]:
+    """Auto Loader's options for a source: its format, schema location and evolution mode.
+
+    `add_columns` gives the declared columns as schema hints (Auto Loader refuses addNewColumns with
+    a fixed schema); the other policies read with the declared schema (`_auto_loader`).
+    """
+    options = {
+        "cloudFiles.format": source.format,
+        "cloudFiles.schemaLocation": schema_location,
+        "cloudFiles.schemaEvolutionMode": AUTO_LOADER_MODES[source.schema_evolution],
+        "rescuedDataColumn": RESCUED_DATA,
+    }
+    if source.schema_evolution == "add_columns":
+        options["cloudFiles.schemaHints"] = source_schema_ddl(source).rsplit(", ", 1)[0]
+    return {**options, **source.reader_options}
+
+
+def _auto_loader(spark: SparkSession, source: BronzeSpec, ctx: RunContext, landing: str, target: str) -> int:
+    options = auto_loader_options(source, ctx.checkpoint("bronze", f"{source.table}/_schema"))
+    reader = spark.readStream.format("cloudFiles").options(**options)
+    if source.schema_evolution != "add_columns":
+        reader = reader.schema(source_schema_ddl(source).rsplit(", ", 1)[0])
+    query = (
+        reader.load(landing)
+        .transform(_with_audit_columns)
+        .writeStream.format("delta")
+        .option("checkpointLocation", ctx.checkpoint("bronze", source.table))
+        .option("mergeSchema", str(source.schema_evolution == "add_columns").lower())
+        .queryName(f"bronze_{source.table}")
+        .trigger(availableNow=True)
+        .toTable(target)
+    )
+    query.awaitTermination()
+    return sum(int(p.get("numInputRows", 0)) for p in query.recentProgress)
+
+
+def _by_name(spark: SparkSession, source: BronzeSpec, ctx: RunContext, landing: str, target: str) -> int:
+    """Locally: the file stream finds the new files of each micro-batch; `read_by_name` reads them; an
+    idempotent Delta append (txnAppId/txnVersion) writes them, so a rerun of a batch writes nothing."""
+    checkpoint = ctx.checkpoint("bronze", source.table)
+    app_id = _writer_id(checkpoint)
+    written: list[int] = []
+    failure: list[BaseException] = []
+
+    def process(batch: DataFrame, batch_id: int) -> None:
+        try:
+            files = sorted(r[0] for r in batch.distinct().collect())
+            if files:
+                written.append(_write_files(spark, source, target, files, app_id, batch_id))
+        except BaseException as exc:  # re-raised below without the stream's wrapping
+            failure.append(exc)
+            raise
+
+    query = (
+        spark.readStream.format("text")
+        .options(**source.reader_options)  # file filters (pathGlobFilter, recursiveFileLookup...) apply
+        .load(landing)
+        .select(F.col("_metadata.file_path"))
+        .writeStream.foreachBatch(process)
+        .option("checkpointLocation", checkpoint)
+        .queryName(f"bronze_{source.table}")
+        .trigger(availableNow=True)
+        .start()
+    )
+    try:
+        query.awaitTermination()
+    except Exception:
+        if failure and isinstance(failure[0], SchemaDriftError):
+            raise failure[0] from None
+        raise
+    return sum(written)
+
+
+def _write_files(
+    spark: SparkSession, source: BronzeSpec, target: str, files: list[str], app_id: str, batch_id: int
+) -> int:
+    frame = read_by_name(spark, source, files).persist()
+    try:
+        new = (
+            _new_fields(frame) if source.schema_evolution != "rescue" else {}
+        )  # rescue keeps them as they come
+        if new and source.schema_evolution == "fail":
+            raise _drift_error(source, new)
+        added = (
+            sorted({f for fields in new.values() for f in fields})
+            if source.schema_evolution == "add_columns"
+            else []
         )
-    else:
-        reader = (
-            spark.readStream.format(source.format)
-            .schema(ddl)
-            .option("mode", "PERMISSIVE")
-            .option("columnNameOfCorruptRecord", RESCUED_DATA)
+        rescued = F.col(MALFORMED)
+        if source.schema_evolution == "rescue":
+            rescued = F.coalesce(rescued, F.when(F.size(NEW_FIELDS) > 0, F.to_json(NEW_FIELDS)))
+        declared = [F.col(f"`{c.name}`") for c in source.columns]
+        rows = frame.select(
+            *declared,
+            rescued.alias(RESCUED_DATA),
+            F.col(SOURCE_FILE),
+            F.current_timestamp().alias(INGESTED_AT),
+            *[F.col(NEW_FIELDS)[field].alias(field) for field in added],
         )
-    return reader.options(**source.reader_options).load(landing)
+        count = frame.count()
+        (
+            rows.write.format("delta")
+            .mode("append")
+            .option("txnAppId", app_id)
+            .option("txnVersion", str(batch_id))
+            .option("mergeSchema", str(bool(added)).lower())
+            .saveAsTable(target)
+        )
+        if added:
+            log.warning("bronze %s: new columns %s added (schema_evolution add_columns)", source.table, added)
+        return count
+    finally:
+        frame.unpersist()
+
+
+def _new_fields(frame: DataFrame) -> dict[str, list[str]]:
+    """Undeclared fields per file (a file's rows may differ: JSON lines need not share their keys)."""
+    found = (
+        frame.filter(F.size(NEW_FIELDS) > 0)
+        .select(SOURCE_FILE, F.explode(F.map_keys(NEW_FIELDS)).alias("field"))
+        .distinct()
+        .collect()
+    )
+    by_file: dict[str, list[str]] = {}
+    for row in sorted(found):
+        by_file.setdefault(row[0], []).append(row[1])
+    return by_file
+
+
+def _drift_error(source: BronzeSpec, new: dict[str, list[str]]) -> SchemaDriftError:
+    files = "; ".join(f"{file.rsplit('/', 1)[-1]}: {', '.join(fields)}" for file, fields in new.items())
+    example = next(iter(new.values()))[0]
+    return SchemaDriftError(
+        f"bronze {source.table}: landing files have fields the spec does not declare ({files}); "
+        f"{BRONZE_FILE} row {source.row} sets schema_evolution fail, so nothing of these files was "
+        f"written. Fix: declare the fields in columns.csv (e.g. bronze,{source.table},{example},string,,true,) "
+        "or set schema_evolution to rescue (keep them in _rescued_data) or add_columns, then run again."
+    )
+
+
+def _writer_id(checkpoint: str) -> str:
+    """The id of this checkpoint's Delta appends: a new checkpoint (a rebuilt table) gets a new one, so
+    its batch numbers, which start at 0 again, are never taken for ones already written."""
+    path = Path(checkpoint) / "_bronze_writer_id"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"medallion-bronze-{uuid.uuid4()}")
+    return path.read_text().strip()
 
 
 def _with_audit_columns(df: DataFrame) -> DataFrame:

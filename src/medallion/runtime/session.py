@@ -37,6 +37,8 @@ _LOCAL_DEFAULTS: dict[str, str] = {
     "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
     "spark.databricks.delta.schema.autoMerge.enabled": "false",
     "spark.sql.session.timeZone": "UTC",
+    # A CSV feed's `encoding` reader option may name any Java charset (cp1252, ...), not only UTF-*.
+    "spark.sql.legacy.javaCharsets": "true",
     "spark.jars.ivySettings": str(_HERE / "ivysettings.xml"),
     # Delta keeps the real schema in its log and registers a placeholder in the metastore; without
     # this, an overwrite that changes the schema makes the Derby metastore log a (harmless) error.

@@ -3,7 +3,9 @@
 - `<column>_is_null`: keys, sequence columns and columns declared `nullable=false` are filled;
 - `<column>_not_<type>`: a typed column converts from its bronze text (a value that does not turn
   into NULL silently);
-- `malformed_record`: the bronze reader rescued nothing (`_rescued_data` is empty).
+- `malformed_record`: the bronze reader rescued no value of a declared column (`_rescued_data` is
+  empty, or holds only fields the source does not declare: a new field in a feed kept by the
+  `rescue` schema evolution policy is not an error; a value that did not fit its column is).
 
 They are plain DQX metadata, so `medallion validate` checks spec'd rule names against them and the
 silver build runs them with the spec'd rules in one DQX pass.
@@ -43,9 +45,17 @@ def builtin_rules(table: SilverSpec, source: BronzeSpec | None) -> tuple[Quality
         rules.append(_builtin(table, f"{column.name}_not_{kind}", "sql_expression", arguments))
     if source is None:
         return tuple(rules)
+    rescued = f"`{SOURCE_ROW}`.`{RESCUED_DATA}`"
+    declared = ", ".join(f"'{c.name.lower()}'" for c in source.columns) or "''"
+    # A JSON object of undeclared fields only passes; anything else rescued (a raw record that did not
+    # parse, a declared field's value) fails: json_object_keys is NULL for text that is no object.
+    only_new_fields = (
+        f"coalesce(NOT arrays_overlap(transform(json_object_keys({rescued}), k -> lower(k)), "
+        f"array({declared})), false)"
+    )
     arguments = {
-        "expression": f"`{SOURCE_ROW}`.`{RESCUED_DATA}` IS NULL",
-        "msg": f"the source record is malformed or has unexpected fields (see {SOURCE_ROW}.{RESCUED_DATA})",
+        "expression": f"{rescued} IS NULL OR {only_new_fields}",
+        "msg": f"the source record is malformed or a value does not fit its column (see {SOURCE_ROW}.{RESCUED_DATA})",
     }
     rules.append(_builtin(table, "malformed_record", "sql_expression", arguments))
     return tuple(rules)

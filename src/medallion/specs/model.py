@@ -60,6 +60,8 @@ class BronzeSpec:
     description: str = ""
     columns: tuple[ColumnSpec, ...] = ()
     row: int = 0
+    # What a landing file with fields the spec does not declare does (SCHEMA_EVOLUTION in kinds/tables).
+    schema_evolution: str = "rescue"
 
 
 @dataclass(frozen=True)

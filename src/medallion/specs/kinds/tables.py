@@ -1,6 +1,7 @@
 """Spec kind "tables": the bronze and silver tables and their columns.
 
-- `bronze_sources.csv`: a landing folder ingested into one bronze table (format, reader options).
+- `bronze_sources.csv`: a landing folder ingested into one bronze table (format, reader options, and
+  the schema evolution policy: what a file with fields the spec does not declare does).
 - `incremental_load_patterns.csv`: a silver table built from one bronze table with a load pattern
   (`medallion.specs.load_patterns`); history tables are declared in `scd_mappings.csv` (kind "history").
 - `columns.csv`: one row per column of a bronze or silver table, with the silver expression.
@@ -10,6 +11,7 @@ Rows become `BronzeSpec`, `SilverSpec` and `ColumnSpec`; `tables_checks` compare
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 
@@ -21,7 +23,7 @@ from medallion.specs.model import BronzeSpec, ColumnSpec, SilverSpec
 from medallion.specs.registry import Draft, SpecFile, SpecKind
 from medallion.specs.sql_text import data_type_problem, expression_problems
 
-__all__ = ["BRONZE_FILE", "COLUMNS_FILE", "SILVER_FILE", "SOURCE_FORMATS", "TABLES"]
+__all__ = ["BRONZE_FILE", "COLUMNS_FILE", "SCHEMA_EVOLUTION", "SILVER_FILE", "SOURCE_FORMATS", "TABLES"]
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +32,42 @@ SILVER_FILE = "incremental_load_patterns.csv"
 COLUMNS_FILE = "columns.csv"
 HISTORY_FILE = "scd_mappings.csv"  # where history patterns are declared (kind "history")
 SOURCE_FORMATS = ("csv", "json")
+# rescue: new fields kept in `_rescued_data`, the row loads; add_columns: new fields become bronze
+# columns; fail: the file stops the run, naming the new fields (docs/specs.md, schema evolution).
+SCHEMA_EVOLUTION = ("rescue", "add_columns", "fail")
 
 _OPTION_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
 
 def _parse_bronze(row: Row, draft: Draft) -> None:
     fmt = choice(row, "format", SOURCE_FORMATS, draft)
+    evolution = choice(row, "schema_evolution", SCHEMA_EVOLUTION, draft, default="rescue")
+    options = _reader_options(row, draft)
+    if fmt == "csv" and evolution != "rescue" and options.get("header", "").lower() != "true":
+        draft.problems.append(
+            row.problem(
+                "schema_evolution",
+                f"schema_evolution {evolution} needs the CSV header to name the fields",
+                "add header=true to reader_options, or leave schema_evolution empty (rescue)",
+            )
+        )
+    encoding = next((v for k, v in options.items() if k.lower() in ("encoding", "charset")), "utf-8")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        draft.problems.append(
+            row.problem(
+                "reader_options", f"unknown encoding {encoding!r}", "name a charset, e.g. encoding=cp1252"
+            )
+        )
+    if fmt == "json" and encoding.lower().replace("-", "").replace("_", "") != "utf8":
+        draft.problems.append(
+            row.problem(
+                "reader_options",
+                f"json sources are read as UTF-8 (RFC 8259), not {encoding}",
+                "convert the files to UTF-8, or drop the encoding option",
+            )
+        )
     landing = row.get("landing_folder")
     if landing:
         relative_path(row, "landing_folder", landing, draft, "a folder under the landing root, e.g. sales")
@@ -45,9 +77,10 @@ def _parse_bronze(row: Row, draft: Draft) -> None:
             table=row.get("table"),
             format=fmt,
             landing_folder=landing.replace("\\", "/").strip("/"),
-            reader_options=_reader_options(row, draft),
+            reader_options=options,
             description=row.get("description"),
             row=row.number,
+            schema_evolution=evolution,
         ),
     )
 
@@ -184,7 +217,7 @@ TABLES = SpecKind(
         SpecFile(
             BRONZE_FILE,
             required=("table", "format", "landing_folder"),
-            optional=("reader_options", "description"),
+            optional=("reader_options", "schema_evolution", "description"),
             unique=("table",),
             identifiers=("table",),
             parse=_parse_bronze,

@@ -1,0 +1,174 @@
+"""Landing files read by field name (the local stand-in for Auto Loader's schema handling).
+
+Spark's CSV reader maps columns by position and its JSON reader keeps an object given for a string
+column as its JSON text; neither says which fields a file has that the spec does not declare. Here
+each file is read by name, so a new, missing or reordered field is seen, and every row gets:
+
+- the declared columns, typed (a missing field is NULL);
+- MALFORMED (dropped before the write): the raw record when the row is malformed (it did not
+  parse, a value does not fit its declared type, an object or array stands where a scalar is
+  declared, or a value holds U+FFFD, the mark of bytes that are not valid in the file's encoding);
+- NEW_FIELDS (dropped before the write): the undeclared fields and their values as text, for the
+  source's schema evolution policy (`layers.bronze`).
+
+Cost: one pass over the new files (CSV headers are read first, one line per file).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+from collections import defaultdict
+from urllib.parse import unquote, urlparse
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from medallion.names import SOURCE_FILE
+from medallion.specs.model import BronzeSpec
+
+__all__ = ["MALFORMED", "NEW_FIELDS", "read_by_name"]
+
+log = logging.getLogger(__name__)
+
+NEW_FIELDS = "_new_fields"
+MALFORMED = "_malformed_record"
+_CORRUPT = "_corrupt_record"
+_REPLACEMENT = "\ufffd"
+_SCALAR = re.compile(
+    r"^(string|varchar|char|int|integer|bigint|long|smallint|tinyint|short|byte|double|float|real|"
+    r"decimal|numeric|boolean|bool|date|timestamp|timestamp_ntz)\b",
+    re.IGNORECASE,
+)
+
+
+def read_by_name(spark: SparkSession, source: BronzeSpec, files: list[str]) -> DataFrame:
+    """The rows of `files` (paths or file: URIs): declared columns, `_source_file`, MALFORMED and
+    NEW_FIELDS."""
+    if source.format == "csv":
+        frames = [
+            _csv_group(spark, source, names, group) for names, group in _by_header(source, files).items()
+        ]
+    else:
+        frames = [_json_lines(spark, source, files)]
+    frame = frames[0]
+    for more in frames[1:]:
+        frame = frame.unionByName(more)
+    return frame
+
+
+def _local_path(file: str) -> str:
+    parsed = urlparse(file)
+    return unquote(parsed.path) if parsed.scheme == "file" else file
+
+
+def _encoding(source: BronzeSpec) -> str:
+    """The files' encoding (reader option `encoding` or `charset`; UTF-8 when neither is given)."""
+    options = {k.lower(): v for k, v in source.reader_options.items()}
+    return options.get("encoding") or options.get("charset") or "utf-8"
+
+
+def _by_header(source: BronzeSpec, files: list[str]) -> dict[tuple[str, ...], list[str]]:
+    """Files grouped by their header's field names (read with Python's csv module, one line each)."""
+    options = {k.lower(): v for k, v in source.reader_options.items()}
+    delimiter = options.get("sep") or options.get("delimiter") or ","
+    quote = options.get("quote") or '"'
+    groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for file in files:
+        with open(_local_path(file), encoding=_encoding(source), errors="replace", newline="") as handle:
+            header = next(csv.reader(handle, delimiter=delimiter[0], quotechar=quote[0]), [])
+        groups[tuple(name.strip() for name in header)].append(file)
+    return groups
+
+
+def _csv_group(
+    spark: SparkSession, source: BronzeSpec, names: tuple[str, ...], files: list[str]
+) -> DataFrame:
+    """Files that share one header: every field read as text under its own name."""
+    fields = [f"f{i}" for i in range(len(names))]  # positional stand-ins: header names may repeat or be odd
+    schema = ", ".join([*(f"`{f}` string" for f in fields), f"`{_CORRUPT}` string"])
+    df = (
+        spark.read.options(**source.reader_options)
+        .option("header", "true")
+        .option("enforceSchema", "true")
+        .option("mode", "PERMISSIVE")
+        .option("columnNameOfCorruptRecord", _CORRUPT)
+        .schema(schema)
+        .csv(files)
+    )
+    pairs = [x for name, f in zip(names, fields, strict=True) for x in (F.lit(name.lower()), F.col(f))]
+    record = F.to_json(F.struct(*[F.col(f).alias(name) for name, f in zip(names, fields, strict=True)]))
+    df = df.select(
+        F.map_from_arrays(F.array(), F.array()).cast("map<string,string>").alias("m")
+        if not pairs
+        else F.create_map(*pairs).alias("m"),
+        F.coalesce(F.col(_CORRUPT), record).alias("raw"),
+        F.col(_CORRUPT).isNotNull().alias("broken"),
+        F.lit(False).alias("nested"),
+        F.col("_metadata.file_path").alias(SOURCE_FILE),
+    )
+    return _conform(df, source)
+
+
+def _json_lines(spark: SparkSession, source: BronzeSpec, files: list[str]) -> DataFrame:
+    """JSON lines (UTF-8, RFC 8259): each raw line, its fields as text, whether a declared scalar
+    holds an object or array."""
+    df = spark.read.text(files)
+    raw = F.col("value")
+    parsed = "try_parse_json(value)"
+    nested = [
+        F.coalesce(
+            F.expr(f"schema_of_variant(variant_get({parsed}, '$[\"{c.name}\"]'))").rlike("^(OBJECT|ARRAY)"),
+            F.lit(False),
+        )
+        for c in source.columns
+        if _SCALAR.match(c.data_type.strip())
+    ]
+    is_object = F.coalesce(F.expr(f"schema_of_variant({parsed})").startswith("OBJECT"), F.lit(False))
+    fields = F.transform_keys(F.from_json(raw, "map<string,string>"), lambda k, _: F.lower(k))
+    df = df.select(
+        F.when(is_object, fields).alias("m"),
+        raw.alias("raw"),
+        (~is_object).alias("broken"),
+        _any(nested).alias("nested"),
+        F.col("_metadata.file_path").alias(SOURCE_FILE),
+    )
+    return _conform(df, source)
+
+
+def _any(flags: list[Column]) -> Column:
+    if not flags:
+        return F.lit(False)
+    return F.greatest(*flags) if len(flags) > 1 else flags[0]
+
+
+def _conform(df: DataFrame, source: BronzeSpec) -> DataFrame:
+    """Declared columns typed from the field map; malformed rows and new fields marked."""
+    declared = [c.name.lower() for c in source.columns]
+    m = F.col("m")
+    values, misfits = [], []
+    for column in source.columns:
+        text = m[column.name.lower()]
+        kind = column.data_type.strip().lower()
+        if kind == "string":
+            values.append(text.alias(column.name))
+            continue
+        typed = F.expr(f"try_cast(m['{column.name.lower()}'] AS {column.data_type})")
+        values.append(typed.alias(column.name))
+        misfits.append(text.isNotNull() & (F.trim(text) != "") & typed.isNull())
+    replaced = F.exists(F.map_values(m), lambda v: v.contains(_REPLACEMENT))
+    misfit = _any(misfits)
+    malformed = (
+        F.col("broken")
+        | F.col("nested")
+        | F.coalesce(misfit, F.lit(False))
+        | F.coalesce(replaced, F.lit(False))
+    )
+    new_fields = F.map_filter(m, lambda k, _: ~k.isin(*declared)) if declared else m
+    return df.select(
+        *values,
+        F.col(SOURCE_FILE),
+        F.when(malformed, F.col("raw")).alias(MALFORMED),
+        new_fields.alias(NEW_FIELDS),
+    )

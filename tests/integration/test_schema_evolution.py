@@ -1,0 +1,159 @@
+"""Schema evolution per source (bronze_sources.csv `schema_evolution`), on drops that add, remove and
+retype a field, and the two silent corruptions they must not cause: an object where a scalar is
+declared, and bytes that are not valid in the file's encoding.
+
+Each policy ingests a first drop with the declared fields, then a drifted drop, through
+`bronze.ingest` (the job's bronze task); the built-in `malformed_record` rule is evaluated on the
+bronze rows as silver would see them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+
+import pytest
+
+from medallion.context import RunContext
+from medallion.errors import SchemaDriftError
+from medallion.layers.bronze import ingest
+from medallion.names import RESCUED_DATA, SOURCE_ROW
+from medallion.specs.builtin_rules import builtin_rules
+from medallion.specs.model import BronzeSpec, ColumnSpec, SilverSpec
+
+pytestmark = pytest.mark.spark
+
+COLUMNS = (("id", "string"), ("qty", "int"), ("name", "string"))
+
+
+def _source(table: str, fmt: str, policy: str, **options: str) -> BronzeSpec:
+    return BronzeSpec(
+        table=table,
+        format=fmt,
+        landing_folder=table,
+        reader_options={"header": "true", **options} if fmt == "csv" else dict(options),
+        columns=tuple(ColumnSpec("bronze", table, n, t) for n, t in COLUMNS),
+        row=7,
+        schema_evolution=policy,
+    )
+
+
+@pytest.fixture(scope="module")
+def lakehouse(spark_session, tmp_path_factory):
+    root = tmp_path_factory.mktemp("evolution")
+    spark_session.sql("CREATE SCHEMA IF NOT EXISTS evolution")
+    return RunContext(
+        target="test",
+        catalog="spark_catalog",
+        bronze_schema="evolution",
+        silver_schema="evolution",
+        gold_schema="evolution",
+        landing_root=str(root / "landing"),
+        checkpoint_root=str(root / "checkpoints"),
+        specs_dir=str(root / "specs"),
+    )
+
+
+def _drop(ctx: RunContext, source: BronzeSpec, name: str, content: str | bytes) -> None:
+    folder = ctx.landing(source.landing_folder)
+    os.makedirs(folder, exist_ok=True)
+    data = content.encode() if isinstance(content, str) else content
+    with open(os.path.join(folder, name), "wb") as handle:
+        handle.write(data)
+
+
+def _rows(spark, ctx: RunContext, source: BronzeSpec) -> dict[str, dict]:
+    """Bronze rows by file name and first field, with the malformed_record verdict silver would give."""
+    silver = SilverSpec(table=f"s_{source.table}", source_table=source.table, load_pattern="append")
+    rule = next(r for r in builtin_rules(silver, source) if r.name == "malformed_record")
+    expression = rule.check["check"]["arguments"]["expression"]
+    df = spark.table(ctx.table("bronze", source.table))
+    data = [c for c in df.columns if c not in ("_source_file", "_ingested_at")]
+    checked = df.withColumn(SOURCE_ROW, _struct(data)).selectExpr("*", f"({expression}) AS passes")
+    return {r["_source_file"].rsplit("/", 1)[-1] + ":" + str(r["id"]): r.asDict() for r in checked.collect()}
+
+
+def _struct(columns: list[str]):
+    from pyspark.sql import functions as F
+
+    return F.struct(*[F.col(f"`{c}`") for c in columns])
+
+
+def test_rescue_keeps_new_fields_beside_the_row_and_quarantines_only_misfits(spark, lakehouse):
+    source = _source("ev_rescue", "csv", "rescue")
+    _drop(lakehouse, source, "d1.csv", "id,qty,name\n1,2,Ann\n")
+    _drop(lakehouse, source, "d2.csv", "id,coupon,qty\n4,C1,5\n5,C2,three\n")  # added, removed, retyped
+    run = ingest(spark, source, lakehouse)
+    assert run.rows_written == 3
+    rows = _rows(spark, lakehouse, source)
+    assert rows["d1.csv:1"]["qty"] == 2 and rows["d1.csv:1"][RESCUED_DATA] is None
+    added = rows["d2.csv:4"]
+    assert (added["qty"], added["name"]) == (5, None)  # by name, not by position; a removed field is NULL
+    assert json.loads(added[RESCUED_DATA]) == {"coupon": "C1"} and added["passes"]
+    retyped = rows["d2.csv:5"]
+    assert retyped["qty"] is None and not retyped["passes"]
+    assert json.loads(retyped[RESCUED_DATA]) == {
+        "id": "5",
+        "coupon": "C2",
+        "qty": "three",
+    }  # the record as read
+    assert ingest(spark, source, lakehouse).rows_written == 0  # each file once
+
+
+def test_add_columns_makes_new_fields_bronze_columns(spark, lakehouse):
+    source = _source("ev_add", "json", "add_columns")
+    _drop(lakehouse, source, "d1.json", '{"id": "a", "qty": 1, "name": "Ann"}\n')
+    ingest(spark, source, lakehouse)
+    _drop(
+        lakehouse,
+        source,
+        "d2.json",
+        '{"id": "b", "qty": 2, "Coupon": "X"}\n{"id": "c", "qty": "three"}\n{"id": {"n": 7}, "qty": 1}\n',
+    )
+    assert ingest(spark, source, lakehouse).rows_written == 3
+    table = spark.table(lakehouse.table("bronze", source.table))
+    assert "coupon" in table.columns
+    rows = _rows(spark, lakehouse, source)
+    assert rows["d2.json:b"]["coupon"] == "X" and rows["d2.json:b"][RESCUED_DATA] is None
+    assert rows["d2.json:b"]["passes"] and rows["d1.json:a"]["coupon"] is None
+    assert not rows["d2.json:c"]["passes"]
+    # An object where the spec declares a scalar: malformed, the raw line kept, never its text as a value.
+    nested = next(
+        r
+        for k, r in rows.items()
+        if k.startswith("d2.json:") and r[RESCUED_DATA] and '"n"' in r[RESCUED_DATA]
+    )
+    assert nested[RESCUED_DATA] == '{"id": {"n": 7}, "qty": 1}' and not nested["passes"]
+
+
+def test_fail_stops_before_writing_and_names_the_file_and_fields(spark, lakehouse):
+    source = _source("ev_fail", "csv", "fail")
+    _drop(lakehouse, source, "d1.csv", "id,qty,name\n1,2,Ann\n")
+    ingest(spark, source, lakehouse)
+    _drop(lakehouse, source, "d2.csv", "id,qty,name,coupon,channel\n2,3,Bo,C,web\n")
+    with pytest.raises(SchemaDriftError) as raised:
+        ingest(spark, source, lakehouse)
+    message = str(raised.value)
+    assert "d2.csv: channel, coupon" in message and "bronze_sources.csv row 7" in message
+    assert "columns.csv" in message
+    assert spark.table(lakehouse.table("bronze", source.table)).count() == 1
+    # The fix the message names (here: rescue) lets the next run load the file, once.
+    assert ingest(spark, replace(source, schema_evolution="rescue"), lakehouse).rows_written == 1
+    assert spark.table(lakehouse.table("bronze", source.table)).count() == 2
+
+
+def test_bytes_invalid_in_the_encoding_are_malformed_and_the_encoding_option_reads_them(spark, lakehouse):
+    text = "id,qty,name\n1,1,M\u00fcller\n2,1,Ann\n"
+    wrong = _source("ev_utf8", "csv", "rescue")
+    _drop(lakehouse, wrong, "d1.csv", text.encode("cp1252"))
+    ingest(spark, wrong, lakehouse)
+    rows = _rows(spark, lakehouse, wrong)
+    assert not rows["d1.csv:1"]["passes"] and "\ufffd" in rows["d1.csv:1"][RESCUED_DATA]
+    assert rows["d1.csv:2"]["passes"]
+
+    right = _source("ev_cp1252", "csv", "rescue", encoding="cp1252")
+    _drop(lakehouse, right, "d1.csv", text.encode("cp1252"))
+    ingest(spark, right, lakehouse)
+    rows = _rows(spark, lakehouse, right)
+    assert rows["d1.csv:1"]["name"] == "M\u00fcller" and rows["d1.csv:1"]["passes"]
