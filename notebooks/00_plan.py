@@ -28,11 +28,14 @@
 import json
 
 from medallion.layers.build_plan import ensure_schemas, table_lists
+from medallion.logs import set_log_context
 from medallion.params import context_from_widgets, declare_widgets
 from medallion.specs import load_specs
 
 declare_widgets(dbutils)
 ctx = context_from_widgets(dbutils)
+# the task on every log line (JSON lines on Databricks)
+set_log_context(task="plan")
 specs = load_specs(ctx.specs_dir)
 
 # COMMAND ----------

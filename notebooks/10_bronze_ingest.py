@@ -26,11 +26,14 @@
 from medallion.delta.run_records import exit_value, record_layer_runs
 from medallion.layers import bronze
 from medallion.layers.build_plan import select_tables
+from medallion.logs import set_log_context
 from medallion.params import context_from_widgets, declare_widgets
 from medallion.specs import load_specs
 
 declare_widgets(dbutils, table="", run_id="")
 ctx = context_from_widgets(dbutils)
+# run id and task on every log line (JSON lines on Databricks)
+set_log_context(run_id=dbutils.widgets.get("run_id"), task="bronze")
 specs = load_specs(ctx.specs_dir)
 tables = select_tables(specs.bronze, dbutils.widgets.get("table"))
 

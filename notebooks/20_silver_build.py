@@ -28,12 +28,15 @@
 from medallion.delta.run_records import exit_value
 from medallion.layers import silver
 from medallion.layers.build_plan import mark_refreshed, pending_refreshes, select_tables
+from medallion.logs import set_log_context
 from medallion.params import context_from_widgets, declare_widgets
 from medallion.security.protect import table_guard
 from medallion.specs import load_specs
 
 declare_widgets(dbutils, table="", full_refresh="", run_id="")
 ctx = context_from_widgets(dbutils)
+# run id and task on every log line (JSON lines on Databricks)
+set_log_context(run_id=dbutils.widgets.get("run_id"), task="silver")
 specs = load_specs(ctx.specs_dir)
 tables = select_tables(specs.silver, dbutils.widgets.get("table"))
 refresh = dbutils.widgets.get("full_refresh")

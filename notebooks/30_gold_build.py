@@ -28,12 +28,15 @@
 from medallion.delta.run_records import exit_value, record_layer_runs
 from medallion.layers import gold
 from medallion.layers.build_plan import select_tables
+from medallion.logs import set_log_context
 from medallion.params import context_from_widgets, declare_widgets, parse_flag
 from medallion.security.protect import table_guard
 from medallion.specs import load_specs
 
 declare_widgets(dbutils, table="", force="false", run_id="")
 ctx = context_from_widgets(dbutils)
+# run id and task on every log line (JSON lines on Databricks)
+set_log_context(run_id=dbutils.widgets.get("run_id"), task="gold")
 specs = load_specs(ctx.specs_dir)
 tables = select_tables(specs.gold, dbutils.widgets.get("table"))
 force = parse_flag("force", dbutils.widgets.get("force"))

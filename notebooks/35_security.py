@@ -30,6 +30,7 @@
 import json
 
 from medallion.environment import on_databricks
+from medallion.logs import set_log_context
 from medallion.params import context_from_widgets, declare_widgets, parse_flag
 from medallion.security.protect import securable_names
 from medallion.security.workspace import security_step
@@ -37,6 +38,8 @@ from medallion.specs import load_specs
 
 declare_widgets(dbutils, apply="true")
 ctx = context_from_widgets(dbutils)
+# the task on every log line (JSON lines on Databricks)
+set_log_context(task="security")
 spec = load_specs(ctx.specs_dir).of("security")[0]
 names = securable_names(ctx)
 apply = parse_flag("apply", dbutils.widgets.get("apply"))

@@ -3,16 +3,10 @@
 # MAGIC # Bootstrap
 # MAGIC Shared step of every notebook (`%run ./_bootstrap`), after the cell that installs the project from
 # MAGIC the bundle's files (`%pip install --editable ..`, the one copy of the package the notebook imports;
-# MAGIC locally the virtualenv has it). Shows the package's log lines (timings, row counts) in the output.
+# MAGIC locally the virtualenv has it). Shows the package's log lines (timings, row counts) in the output: JSON lines with run id, task and table on Databricks, so cluster logs can be searched.
 
 # COMMAND ----------
 
-import logging
-import sys
+from medallion.logs import configure
 
-_log = logging.getLogger("medallion")
-_log.setLevel(logging.INFO)
-if not logging.getLogger().handlers and not _log.handlers:
-    _handler = logging.StreamHandler(sys.stdout)
-    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
-    _log.addHandler(_handler)
+configure()  # the package's log lines: text here, JSON lines on Databricks or with MEDALLION_LOG_FORMAT=json

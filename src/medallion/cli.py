@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 from datetime import date
@@ -17,6 +18,7 @@ from pathlib import Path
 from medallion.bundle import load_bundle
 from medallion.dashboards.build import stale_files, write_files
 from medallion.errors import MedallionError, ParameterError, SpecError
+from medallion.logs import configure as configure_logs
 from medallion.params import find_project_root, resolve_context
 from medallion.security.persona import lakehouse_tables, persona_query
 from medallion.security.reconcile import SecurityState, desired_state, plan
@@ -36,11 +38,13 @@ log = logging.getLogger(__name__)
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    level = logging.DEBUG if args.verbose else logging.INFO
+    if os.environ.get("MEDALLION_LOG_FORMAT", "").lower() == "json":
+        configure_logs(json_lines=True, stream=sys.stderr, level=level)  # one JSON object per line
+    else:
+        logging.basicConfig(
+            level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
+        )
     logging.getLogger("py4j").setLevel(logging.WARNING)  # one line per JVM callback otherwise
     try:
         return args.handler(args)

@@ -13,6 +13,7 @@ __all__ = [
     "CHANGES_SUFFIX",
     "DQX_ERRORS",
     "DQX_WARNINGS",
+    "FRESHNESS_RULE",
     "INCARNATION_PROPERTY",
     "INGESTED_AT",
     "IS_DELETE",
@@ -67,6 +68,7 @@ WARNINGS_SUFFIX = "_dq_warnings"
 OPERATIONS_TABLE = "silver_operations"
 METRICS_TABLE = "dq_metrics"
 ALERTS_TABLE = "dq_alerts"
+FRESHNESS_RULE = "freshness"  # the `rule` of a freshness SLA's breach in ALERTS_TABLE
 # Their columns (Spark DDL): the writers create them so; dashboards over them are checked against them.
 RECORD_TABLES = {
     OPERATIONS_TABLE: (

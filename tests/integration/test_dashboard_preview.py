@@ -147,10 +147,11 @@ def test_a_project_without_gold_gets_the_health_dashboard_alone(spark, demo_job,
             and "product_performance" not in line
         )
     )
-    maintenance = specs / "table_maintenance.csv"
-    maintenance.write_text(
-        "".join(line for line in maintenance.read_text().splitlines(True) if "daily_sales" not in line)
-    )
+    for spec_file in ("table_maintenance.csv", "freshness.csv"):  # their rows for gold tables
+        path = specs / spec_file
+        path.write_text(
+            "".join(line for line in path.read_text().splitlines(True) if "daily_sales" not in line)
+        )
     dashboards = load_specs(specs).of("dashboards")
     assert [d.name for d in dashboards] == ["pipeline_health"]
     spec = dashboards[0]

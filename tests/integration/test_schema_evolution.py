@@ -157,3 +157,29 @@ def test_bytes_invalid_in_the_encoding_are_malformed_and_the_encoding_option_rea
     ingest(spark, right, lakehouse)
     rows = _rows(spark, lakehouse, right)
     assert rows["d1.csv:1"]["name"] == "M\u00fcller" and rows["d1.csv:1"]["passes"]
+
+
+def test_silver_reads_a_bronze_table_that_gained_a_column_and_quarantines_only_the_misfits(spark, lakehouse):
+    """After add_columns, silver keeps building from the wider bronze table: the new field is in each
+    quarantined row's `_source_row`; rows with a new field and fitting values reach silver."""
+    from medallion.layers import silver as silver_layer
+
+    source = _source("ev_wide", "json", "add_columns")
+    _drop(lakehouse, source, "d1.json", '{"id": "a", "qty": 1, "name": "Ann"}\n')
+    ingest(spark, source, lakehouse)
+    table = SilverSpec(
+        table="s_ev_wide",
+        source_table=source.table,
+        load_pattern="append",
+        columns=tuple(ColumnSpec("silver", "s_ev_wide", n, t) for n, t in COLUMNS),
+    )
+    table = replace(table, rules=builtin_rules(table, source))
+    assert silver_layer.build(spark, table, lakehouse).rows_written == 1
+    _drop(lakehouse, source, "d2.json", '{"id": "b", "qty": 2, "coupon": "X"}\n{"id": "c", "qty": "three"}\n')
+    ingest(spark, source, lakehouse)
+    run = silver_layer.build(spark, table, lakehouse)
+    assert (run.rows_written, run.details.get("quarantined")) == (1, 1)
+    stored = spark.table(lakehouse.table("silver", table.table))
+    assert sorted(r["id"] for r in stored.collect()) == ["a", "b"]
+    held = spark.table(lakehouse.table("silver", f"{table.table}_quarantine")).collect()
+    assert [(r[SOURCE_ROW]["id"], r[SOURCE_ROW]["coupon"]) for r in held] == [("c", None)]

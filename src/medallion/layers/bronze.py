@@ -27,6 +27,7 @@ from medallion.delta.run_records import TableRun, timed
 from medallion.environment import on_databricks
 from medallion.errors import SchemaDriftError
 from medallion.layers.bronze_read import MALFORMED, NEW_FIELDS, read_by_name
+from medallion.logs import for_table
 from medallion.names import INGESTED_AT, RESCUED_DATA, SOURCE_FILE
 from medallion.specs.kinds.tables import BRONZE_FILE
 from medallion.specs.model import BronzeSpec
@@ -45,6 +46,7 @@ def source_schema_ddl(source: BronzeSpec) -> str:
     return ", ".join([*columns, f"`{RESCUED_DATA}` string"])
 
 
+@for_table("bronze")
 def ingest(spark: SparkSession, source: BronzeSpec, ctx: RunContext) -> TableRun:
     """Ingest the new files of one landing folder into its bronze table."""
     run = TableRun(layer="bronze", table=source.table)

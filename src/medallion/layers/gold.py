@@ -24,6 +24,7 @@ from medallion.layers.gold_refresh import (
     refresh_fingerprint,
     upstream_state,
 )
+from medallion.logs import for_table
 from medallion.specs.model import GoldSpec
 
 __all__ = ["build", "render_sql"]
@@ -47,6 +48,7 @@ def render_sql(sql: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(_value, sql)
 
 
+@for_table("gold")
 def build(
     spark: SparkSession,
     table: GoldSpec,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from medallion.delta.run_records import TableRun, timed
 from medallion.delta.tables import table_exists
+from medallion.logs import for_table
 from medallion.specs.kinds.maintenance import TableMaintenance
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ def property_statement(name: str, wanted: dict[str, str], current: dict[str, str
     return f"ALTER TABLE {name} SET TBLPROPERTIES ({pairs})"
 
 
+@for_table("")
 def maintain(
     spark: SparkSession,
     spec: TableMaintenance,

@@ -23,6 +23,7 @@ from medallion.delta.tables import TableGuard
 from medallion.errors import MedallionError
 from medallion.layers.silver_batch import process_batch, quality_run
 from medallion.layers.transforms import conform
+from medallion.logs import for_table
 from medallion.quality.alerts import evaluate, raise_for_failures
 from medallion.quality.checks import QualityRun
 from medallion.quality.records import record_alerts, record_metrics
@@ -33,6 +34,7 @@ __all__ = ["build", "check_alerts", "ensure_table"]
 log = logging.getLogger(__name__)
 
 
+@for_table("silver")
 def build(
     spark: SparkSession,
     table: SilverSpec,

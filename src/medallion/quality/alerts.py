@@ -17,7 +17,8 @@ from pyspark.sql import functions as F
 from medallion.context import RunContext
 from medallion.delta.tables import table_exists
 from medallion.errors import DataQualityError
-from medallion.names import ALERTS_TABLE
+from medallion.names import ALERTS_TABLE, FRESHNESS_RULE
+from medallion.specs.kinds.freshness import FRESHNESS_FILE
 from medallion.specs.model import QualityAlert
 
 __all__ = ["Breach", "evaluate", "notify_breaches", "raise_for_failures", "raise_for_notifications"]
@@ -86,7 +87,8 @@ def notify_breaches(spark: SparkSession, ctx: RunContext, run_id: str) -> list[s
     )
     return [
         f"{r['table']}.{r['rule']}: {r['metric']} {r['value']:.4g} (threshold {r['threshold']:.4g}, "
-        f"dq_alerting.csv row {r['spec_row']}{': ' + r['description'] if r['description'] else ''})"
+        f"{FRESHNESS_FILE if r['rule'] == FRESHNESS_RULE else 'dq_alerting.csv'} row {r['spec_row']}"
+        f"{': ' + r['description'] if r['description'] else ''})"
         for r in rows
     ]
 
@@ -95,6 +97,6 @@ def raise_for_notifications(lines: list[str]) -> None:
     """Fail the alerts task so the job's failure notification carries the breached alerts."""
     if lines:
         raise DataQualityError(
-            f"{len(lines)} data-quality alert(s) with action notify in this run (the data was loaded): "
+            f"{len(lines)} data-quality or freshness alert(s) with action notify in this run (the data was loaded): "
             + "; ".join(lines)
         )

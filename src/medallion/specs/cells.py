@@ -19,14 +19,19 @@ __all__ = [
     "IDENTIFIER_FIX",
     "choice",
     "did_you_mean",
+    "duration_minutes",
     "flag",
     "name_list",
     "number",
     "relative_path",
+    "spec_tables",
+    "table_by_name",
 ]
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IDENTIFIER_FIX = "use letters, digits and _ only, starting with a letter or _"
+_DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$", re.IGNORECASE)
+_MINUTES = {"m": 1, "h": 60, "d": 24 * 60}
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
 
@@ -116,3 +121,40 @@ def relative_path(row: Row, column: str, value: str, draft: Draft, fix: str) -> 
         draft.problems.append(row.problem(column, f"{value!r} leaves its folder with ..", f"use {fix}"))
         return False
     return True
+
+
+def duration_minutes(row: Row, column: str, draft: Draft, default: int | None = None) -> int | None:
+    """A period cell (`90m`, `26h`, `2d`) in minutes; empty takes `default`."""
+    text = row.get(column)
+    if not text:
+        return default
+    match = _DURATION.match(text)
+    if match is None or int(match[1]) == 0:
+        draft.problems.append(row.problem(column, f"{text!r} is not a period", "e.g. 90m, 26h or 2d"))
+        return default
+    return int(match[1]) * _MINUTES[match[2].lower()]
+
+
+def spec_tables(draft: Draft) -> dict[str, object]:
+    """Every bronze, silver and gold table of the specs as `layer.table` (lower case) -> its spec."""
+    return {
+        f"{layer}.{item.table.lower()}": item
+        for layer in ("bronze", "silver", "gold")
+        for item in draft.of(layer)
+    }
+
+
+def table_by_name(draft: Draft, file: str, row: int, column: str, text: str) -> str | None:
+    """`table` or `layer.table` as the one `layer.table` it names; a problem when none or several."""
+    tables = spec_tables(draft)
+    name = text.lower()
+    found = [name] if name in tables else [t for t in tables if t.split(".", 1)[1] == name]
+    if len(found) == 1:
+        return found[0]
+    fix = (
+        f"write {' or '.join(found)}"
+        if found
+        else did_you_mean(text, [t.split(".")[1] for t in tables], "tables")
+    )
+    draft.problem(file, row, column, f"{'ambiguous' if found else 'unknown'} table {text!r}", fix)
+    return None

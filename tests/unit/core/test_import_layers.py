@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[3] / "src"
 PACKAGE = SRC / "medallion"
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("medallion", "medallion.errors", "medallion.names", "medallion.environment")),
+    ("base", ("medallion", "medallion.errors", "medallion.names", "medallion.environment", "medallion.logs")),
     (
         "specs and configuration",
         ("medallion.specs", "medallion.bundle", "medallion.context", "medallion.params", "medallion.datagen"),

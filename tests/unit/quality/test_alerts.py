@@ -33,5 +33,5 @@ def test_only_fail_alerts_stop_the_task_and_the_message_names_them():
 
 def test_notifications_fail_only_when_there_are_any():
     raise_for_notifications([])
-    with pytest.raises(DataQualityError, match="1 data-quality alert"):
+    with pytest.raises(DataQualityError, match="1 data-quality or freshness alert"):
         raise_for_notifications(["t.r: failed_rows 5 (threshold 0)"])

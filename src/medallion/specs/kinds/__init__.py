@@ -9,6 +9,7 @@ from __future__ import annotations
 from medallion.specs.kinds.changes import CHANGES
 from medallion.specs.kinds.dashboards import DASHBOARDS
 from medallion.specs.kinds.data_quality import DATA_QUALITY
+from medallion.specs.kinds.freshness import FRESHNESS
 from medallion.specs.kinds.gold import GOLD
 from medallion.specs.kinds.history import HISTORY
 from medallion.specs.kinds.maintenance import MAINTENANCE
@@ -16,7 +17,17 @@ from medallion.specs.kinds.security import SECURITY
 from medallion.specs.kinds.tables import TABLES
 from medallion.specs.registry import register_kind
 
-__all__ = ["CHANGES", "DASHBOARDS", "DATA_QUALITY", "GOLD", "HISTORY", "MAINTENANCE", "SECURITY", "TABLES"]
+__all__ = [
+    "CHANGES",
+    "DASHBOARDS",
+    "DATA_QUALITY",
+    "FRESHNESS",
+    "GOLD",
+    "HISTORY",
+    "MAINTENANCE",
+    "SECURITY",
+    "TABLES",
+]
 
-for _kind in (TABLES, HISTORY, GOLD, DATA_QUALITY, SECURITY, DASHBOARDS, CHANGES, MAINTENANCE):
+for _kind in (TABLES, HISTORY, GOLD, DATA_QUALITY, SECURITY, DASHBOARDS, CHANGES, MAINTENANCE, FRESHNESS):
     register_kind(_kind)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from medallion.specs.cells import did_you_mean, name_list
+from medallion.specs.cells import did_you_mean, name_list, spec_tables, table_by_name
 from medallion.specs.csv_rows import Row
 from medallion.specs.registry import Draft, SpecFile, SpecKind
 
@@ -77,28 +77,13 @@ def _parse(row: Row, draft: Draft) -> None:
 
 
 def check_maintenance(draft: Draft) -> None:
-    tables = {}
-    for layer in ("bronze", "silver", "gold"):
-        for item in draft.of(layer):
-            tables[f"{layer}.{item.table.lower()}"] = item
+    tables = spec_tables(draft)
     checked = []
     for spec in draft.of("maintenance"):
-        name = spec.table.lower()
-        found = [name] if name in tables else [t for t in tables if t.split(".", 1)[1] == name]
-        if len(found) != 1:
-            fix = (
-                f"write {' or '.join(found)}"
-                if found
-                else did_you_mean(spec.table, [t.split(".")[1] for t in tables], "tables")
-            )
-            draft.problem(
-                MAINTENANCE_FILE,
-                spec.row,
-                "table",
-                f"{'ambiguous' if found else 'unknown'} table {spec.table!r}",
-                fix,
-            )
+        name = table_by_name(draft, MAINTENANCE_FILE, spec.row, "table", spec.table)
+        if name is None:
             continue
+        found = [name]
         item = tables[found[0]]
         columns = {c.name.lower() for c in getattr(item, "columns", ()) or ()}
         partitioned = bool(getattr(item, "partition_by", ()))
