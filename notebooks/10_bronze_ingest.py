@@ -23,6 +23,7 @@
 
 # COMMAND ----------
 
+from medallion.delta.run_marks import mark_commits
 from medallion.delta.run_records import exit_value, record_layer_runs
 from medallion.layers import bronze
 from medallion.layers.build_plan import select_tables
@@ -34,6 +35,7 @@ declare_widgets(dbutils, table="", run_id="")
 ctx = context_from_widgets(dbutils)
 # run id and task on every log line (JSON lines on Databricks)
 set_log_context(run_id=dbutils.widgets.get("run_id"), task="bronze")
+mark_commits(spark, dbutils.widgets.get("run_id"))  # each Delta commit names its run (rollback)
 specs = load_specs(ctx.specs_dir)
 tables = select_tables(specs.bronze, dbutils.widgets.get("table"))
 

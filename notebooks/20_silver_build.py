@@ -25,6 +25,7 @@
 
 # COMMAND ----------
 
+from medallion.delta.run_marks import mark_commits
 from medallion.delta.run_records import exit_value
 from medallion.layers import silver
 from medallion.layers.build_plan import mark_refreshed, pending_refreshes, select_tables
@@ -37,6 +38,7 @@ declare_widgets(dbutils, table="", full_refresh="", run_id="")
 ctx = context_from_widgets(dbutils)
 # run id and task on every log line (JSON lines on Databricks)
 set_log_context(run_id=dbutils.widgets.get("run_id"), task="silver")
+mark_commits(spark, dbutils.widgets.get("run_id"))  # each Delta commit names its run (rollback)
 specs = load_specs(ctx.specs_dir)
 tables = select_tables(specs.silver, dbutils.widgets.get("table"))
 refresh = dbutils.widgets.get("full_refresh")

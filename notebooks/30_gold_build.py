@@ -25,6 +25,7 @@
 
 # COMMAND ----------
 
+from medallion.delta.run_marks import mark_commits
 from medallion.delta.run_records import exit_value, record_layer_runs
 from medallion.layers import gold
 from medallion.layers.build_plan import select_tables
@@ -37,6 +38,7 @@ declare_widgets(dbutils, table="", force="false", run_id="")
 ctx = context_from_widgets(dbutils)
 # run id and task on every log line (JSON lines on Databricks)
 set_log_context(run_id=dbutils.widgets.get("run_id"), task="gold")
+mark_commits(spark, dbutils.widgets.get("run_id"))  # each Delta commit names its run (rollback)
 specs = load_specs(ctx.specs_dir)
 tables = select_tables(specs.gold, dbutils.widgets.get("table"))
 force = parse_flag("force", dbutils.widgets.get("force"))

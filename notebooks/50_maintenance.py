@@ -28,6 +28,7 @@
 
 # COMMAND ----------
 
+from medallion.delta.run_marks import mark_commits
 from medallion.delta.run_records import exit_value, record_layer_runs
 from medallion.layers.maintenance import run_maintenance
 from medallion.logs import set_log_context
@@ -38,6 +39,7 @@ declare_widgets(dbutils, predictive_optimization="false", force="false", run_id=
 ctx = context_from_widgets(dbutils)
 # run id and task on every log line (JSON lines on Databricks)
 set_log_context(run_id=dbutils.widgets.get("run_id"), task="maintenance")
+mark_commits(spark, dbutils.widgets.get("run_id"))  # each Delta commit names its run (rollback)
 specs = load_specs(ctx.specs_dir)
 predictive = parse_flag("predictive_optimization", dbutils.widgets.get("predictive_optimization"))
 force = parse_flag("force", dbutils.widgets.get("force"))

@@ -30,6 +30,8 @@ SLOWEST_FIRST = (
     "tests/scd/test_properties.py",  # ~110 s
     "tests/integration/test_scd_cases.py",  # ~80 s
     "tests/integration/test_quality_end_to_end.py",  # ~65 s
+    "tests/integration/test_rollback_backup.py",  # ~45 s
+    "tests/integration/test_schema_evolution.py",  # ~35 s
     "deployment",  # ~35 s
 )
 

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from medallion.bundle import load_bundle
+from medallion.cli_operations import add_operations_commands
 from medallion.dashboards.build import stale_files, write_files
 from medallion.errors import MedallionError, ParameterError, SpecError
 from medallion.logs import configure as configure_logs
@@ -128,6 +129,8 @@ def _parser() -> argparse.ArgumentParser:
     _target_option(p)
     p.add_argument("--limit", type=int, default=20, help="versions to show (newest first)")
     p.set_defaults(handler=_history)
+
+    add_operations_commands(sub, _operations_context, _target_option)
 
     p = sub.add_parser("tables", help="list local tables with row count, Delta version, last update")
     _target_option(p)
@@ -455,6 +458,12 @@ def _context(args):
 
     bundle, target = _bundle_and_target(args)
     return get_spark(bundle, target), resolve_context({"target": target}, bundle.root)
+
+
+def _operations_context(args):
+    bundle, target = _bundle_and_target(args)
+    spark, ctx = _context(args)
+    return spark, ctx, bundle, target
 
 
 def _requeue(args) -> int:

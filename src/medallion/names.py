@@ -31,6 +31,7 @@ __all__ = [
     "SNAPSHOT_PROPERTY",
     "SOURCE_FILE",
     "SOURCE_ROW",
+    "STREAM_START_PROPERTY",
     "TABLE_PROPERTY_PREFIX",
     "TECHNICAL_PREFIX",
     "WARNED_AT",
@@ -90,4 +91,6 @@ RECORD_TABLES = {
 TABLE_PROPERTY_PREFIX = "medallion."
 SNAPSHOT_PROPERTY = f"{TABLE_PROPERTY_PREFIX}snapshot.latest_sequence"
 INCARNATION_PROPERTY = f"{TABLE_PROPERTY_PREFIX}incarnation"  # a silver table's id, new on every create
+# "<incarnation>:<version>": where a new checkpoint of that incarnation starts reading bronze (rollback)
+STREAM_START_PROPERTY = f"{TABLE_PROPERTY_PREFIX}stream_start"
 SECURITY_PROPERTY = f"{TABLE_PROPERTY_PREFIX}security"  # fingerprint of the protection put on a new table

@@ -19,6 +19,7 @@ from medallion.errors import ParameterError
 
 __all__ = [
     "JOB_PARAMETERS",
+    "bundle_value",
     "context_from_widgets",
     "declare_widgets",
     "find_project_root",
@@ -108,6 +109,12 @@ def resolve_context(values: dict[str, str], project_root: Path) -> RunContext:
         checkpoint_root=values["checkpoint_root"],
         specs_dir=str(project_root / "specs"),
     )
+
+
+def bundle_value(name: str, target: str, notebook_dir: str | Path | None = None) -> str:
+    """One variable of the bundle target (its local value off Databricks), "" when it has none."""
+    bundle = load_bundle(find_project_root(notebook_dir or os.getcwd()))
+    return str(bundle.resolve_variables(target or DEFAULT_TARGET, local=not on_databricks()).get(name) or "")
 
 
 def parse_flag(name: str, value: str) -> bool:

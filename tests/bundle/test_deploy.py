@@ -158,7 +158,8 @@ def test_schemas_and_volumes_are_the_ones_the_job_parameters_name(deployment, ta
         (r["body"]["catalog_name"], r["body"]["name"]) for r in deploy.calls("POST", "/unity-catalog/schemas")
     }
     layers = ("bronze", "silver", "gold", "security")  # security: the mask and row-filter functions
-    assert schemas == {(catalog, params[f"{layer}_schema"]) for layer in layers}
+    backup = params["bronze_schema"].replace("bronze", "backup")  # `medallion backup`: named like the layers
+    assert schemas == {(catalog, params[f"{layer}_schema"]) for layer in layers} | {(catalog, backup)}
     volumes = {r["body"]["name"]: r["body"] for r in deploy.calls("POST", "/unity-catalog/volumes")}
     assert set(volumes) == {"landing", "checkpoints"}
     for name, parameter in (("landing", "landing_root"), ("checkpoints", "checkpoint_root")):

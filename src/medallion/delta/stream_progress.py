@@ -22,7 +22,7 @@ from pyspark.sql import SparkSession
 
 from medallion.delta.tables import current_version, table_exists
 
-__all__ = ["SourceState", "mark_read", "nothing_new", "source_state"]
+__all__ = ["MARK_FILE", "SourceState", "mark_read", "nothing_new", "source_state"]
 
 log = logging.getLogger(__name__)
 

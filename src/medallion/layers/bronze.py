@@ -23,6 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from medallion.context import RunContext
+from medallion.delta.run_marks import snapshot_checkpoint
 from medallion.delta.run_records import TableRun, timed
 from medallion.environment import on_databricks
 from medallion.errors import SchemaDriftError
@@ -32,8 +33,9 @@ from medallion.names import INGESTED_AT, RESCUED_DATA, SOURCE_FILE
 from medallion.specs.kinds.tables import BRONZE_FILE
 from medallion.specs.model import BronzeSpec
 
-__all__ = ["auto_loader_options", "ingest", "source_schema_ddl"]
+__all__ = ["WRITER_ID_FILE", "auto_loader_options", "ingest", "source_schema_ddl"]
 
+WRITER_ID_FILE = "_bronze_writer_id"  # in the checkpoint folder: the txnAppId of its Delta appends
 # Auto Loader's cloudFiles.schemaEvolutionMode for each `schema_evolution` policy.
 AUTO_LOADER_MODES = {"rescue": "rescue", "add_columns": "addNewColumns", "fail": "failOnNewColumns"}
 
@@ -59,6 +61,9 @@ def ingest(spark: SparkSession, source: BronzeSpec, ctx: RunContext) -> TableRun
             run.status = "skipped"
             run.details["reason"] = f"no files in {landing}"
             return run
+        snapshot_checkpoint(
+            spark, ctx.checkpoint_root, ctx.checkpoint("bronze", source.table)
+        )  # for a rollback
         if on_databricks():
             rows = _auto_loader(spark, source, ctx, landing, target)
         else:
@@ -214,7 +219,7 @@ def _drift_error(source: BronzeSpec, new: dict[str, list[str]]) -> SchemaDriftEr
 def _writer_id(checkpoint: str) -> str:
     """The id of this checkpoint's Delta appends: a new checkpoint (a rebuilt table) gets a new one, so
     its batch numbers, which start at 0 again, are never taken for ones already written."""
-    path = Path(checkpoint) / "_bronze_writer_id"
+    path = Path(checkpoint) / WRITER_ID_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"medallion-bronze-{uuid.uuid4()}")

@@ -15,6 +15,7 @@ import re
 from pyspark.sql import SparkSession
 
 from medallion.context import RunContext
+from medallion.delta.run_marks import with_run_mark
 from medallion.delta.run_records import TableRun, timed
 from medallion.delta.tables import TableGuard, creating, last_commit, last_write, table_exists
 from medallion.errors import ParameterError, SpecError
@@ -86,7 +87,7 @@ def build(
         if keyed and not force:
             plan = _keyed_plan(spark, table, ctx, target, df, previous, upstream)
             run.details["refresh"] = "by key" if not plan.reason else f"whole: {plan.reason}"
-        metadata = json.dumps(stamp, sort_keys=True)
+        metadata = with_run_mark(spark, stamp)  # the run id stays on the commit (rollback)
         if plan is not None and not plan.reason:
             # Only the rows of the changed keys, replacing exactly those keys' rows in one commit.
             _overwrite(df.where(plan.predicate), metadata).option("replaceWhere", plan.predicate).saveAsTable(

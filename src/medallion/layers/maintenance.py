@@ -15,10 +15,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from medallion.delta.run_marks import prune_snapshots
 from medallion.delta.run_records import TableRun, timed
 from medallion.delta.tables import table_exists
 from medallion.logs import for_table
-from medallion.specs.kinds.maintenance import TableMaintenance
+from medallion.specs.kinds.maintenance import ROLLBACK_WINDOW_HOURS, TableMaintenance
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -118,9 +119,13 @@ def run_maintenance(
         for layer in ("bronze", "silver", "gold"):
             spark.sql(f"ALTER SCHEMA {ctx.schema(layer)} ENABLE PREDICTIVE OPTIMIZATION")
     now = datetime.now(UTC)
-    return [
+    runs = [
         maintain(
             spark, spec, ctx.table(*spec.table.split(".", 1)), now=now, predictive=predictive, force=force
         )
         for spec in specs.of("maintenance")
     ]
+    pruned = prune_snapshots(ctx.checkpoint_root, ROLLBACK_WINDOW_HOURS)  # runs past the rollback window
+    if pruned:
+        log.info("checkpoint copies of %d run(s) past the rollback window removed", len(pruned))
+    return runs

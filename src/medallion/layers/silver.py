@@ -10,12 +10,14 @@ and its metrics checked against the alert thresholds.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import replace
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from medallion.context import RunContext
+from medallion.delta.run_marks import snapshot_checkpoint
 from medallion.delta.run_records import TableRun, new_run_id, record_operation, timed
 from medallion.delta.silver_tables import SilverTarget, ensure_tables, reset
 from medallion.delta.stream_progress import mark_read, nothing_new, source_state
@@ -24,6 +26,7 @@ from medallion.errors import MedallionError
 from medallion.layers.silver_batch import process_batch, quality_run
 from medallion.layers.transforms import conform
 from medallion.logs import for_table
+from medallion.names import STREAM_START_PROPERTY
 from medallion.quality.alerts import evaluate, raise_for_failures
 from medallion.quality.checks import QualityRun
 from medallion.quality.records import record_alerts, record_metrics
@@ -72,6 +75,8 @@ def build(
             checkpoint = f"{ctx.checkpoint('silver', table.table)}/{target.table_id}"
             bronze_state = source_state(spark, source)
             unchanged = nothing_new(checkpoint, bronze_state)
+            if not unchanged:  # the stream's position before this run, for a rollback of it
+                snapshot_checkpoint(spark, ctx.checkpoint_root, ctx.checkpoint("silver", table.table))
             if unchanged:
                 log.info(
                     "silver %s: bronze still at version %d, nothing to read",
@@ -79,6 +84,7 @@ def build(
                     bronze_state.version,
                 )
             else:
+                stream_options = {**(stream_options or {}), **_stream_start(spark, target, checkpoint)}
                 quality = quality_run(spark, table, target, run_id)
 
                 def process(batch: DataFrame, batch_id: int) -> None:
@@ -117,6 +123,15 @@ def build(
         "silver %s: read %d, wrote %d in %.1fs", table.table, run.rows_read, run.rows_written, run.seconds
     )
     return run
+
+
+def _stream_start(spark: SparkSession, target: SilverTarget, checkpoint: str) -> dict[str, str]:
+    """`startingVersion` for a new checkpoint when a rollback left one for this incarnation."""
+    if os.path.exists(checkpoint.removeprefix("file:")) or "://" in checkpoint:
+        return {}
+    properties = {r["key"]: r["value"] for r in spark.sql(f"SHOW TBLPROPERTIES {target.name}").collect()}
+    incarnation, _, version = properties.get(STREAM_START_PROPERTY, "").partition(":")
+    return {"startingVersion": version} if incarnation == target.table_id and version else {}
 
 
 def _run_stream(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from medallion.delta.run_marks import mark_commits
 from medallion.errors import JobRunError, MedallionError, ParameterError
 from medallion.runtime.dbutils import LocalDbutils
 from medallion.runtime.notebook import cell_location, run_notebook
@@ -169,6 +170,8 @@ class _JobRun:
                 self.result.error = self._unknown_tables(final=True)
         finally:
             self.result.seconds = time.perf_counter() - start
+            if self.spark is not None:
+                mark_commits(self.spark, "")  # later writes in this session belong to no job run
         return self.result
 
     def _single(self, task: PlannedTask) -> TaskRun:

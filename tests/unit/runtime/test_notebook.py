@@ -107,7 +107,9 @@ def test_other_magic_is_rejected(tmp_path):
 def test_every_job_notebook_installs_the_project_before_importing_it():
     """On Databricks a notebook imports the copy of the package the bundle deployed next to it."""
     notebooks = sorted((Path(__file__).resolve().parents[3] / "notebooks").glob("[0-9]*.py"))
-    assert len(notebooks) == 7  # plan, bronze, silver, gold, security, dq_alerts, maintenance
+    assert (
+        len(notebooks) == 9
+    )  # plan, bronze, silver, gold, security, dq_alerts, maintenance, rollback, backup
     for path in notebooks:
         cells = [c for c in parse_notebook(path) if c.kind != "md"]
         assert [(c.kind, c.source) for c in cells[:3]] == [

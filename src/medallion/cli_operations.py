@@ -1,0 +1,67 @@
+"""The CLI's operations commands: `medallion rollback --run <id>` and `medallion backup [--restore]`
+(docs/operations.md). Registered by `medallion.cli`; the notebooks 60_rollback and 61_backup run the
+same functions from the workspace."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from medallion.params import bundle_value
+from medallion.specs import load_specs
+
+__all__ = ["add_operations_commands"]
+
+Context = Callable[[argparse.Namespace], tuple]  # args -> (spark, RunContext, BundleConfig, target)
+
+
+def add_operations_commands(sub, context: Context, target_option: Callable) -> None:
+    p = sub.add_parser(
+        "rollback",
+        help="restore every table a run wrote to its version before the run, streams included",
+    )
+    p.add_argument(
+        "--run", required=True, metavar="RUN_ID", help="the job run id (`medallion history` shows them)"
+    )
+    p.add_argument("--dry-run", action="store_true", help="only list the tables and versions")
+    target_option(p)
+    p.set_defaults(handler=lambda args: _rollback(args, context))
+
+    p = sub.add_parser("backup", help="copy the silver and gold tables to the target's backup schema")
+    p.add_argument("--restore", action="store_true", help="write the backup back into the tables")
+    p.add_argument(
+        "--version", type=int, default=None, help="with --restore: that version of each backup table"
+    )
+    target_option(p)
+    p.set_defaults(handler=lambda args: _backup(args, context))
+
+
+def _rollback(args, context: Context) -> int:
+    # imported here, not above: `medallion validate` must start fast and without Spark
+    from medallion.layers.rollback import rollback_run
+
+    spark, ctx, _, _ = context(args)
+    steps = rollback_run(spark, ctx, load_specs(ctx.specs_dir), args.run, dry_run=args.dry_run)
+    verb = "would restore" if args.dry_run else "restored"
+    for step in steps:
+        print(f"{verb} {step}")
+    print(f"run {args.run}: {len(steps)} table(s) {verb}")
+    return 0
+
+
+def _backup(args, context: Context) -> int:
+    # imported here, not above: `medallion validate` must start fast and without Spark
+    from medallion.layers.backup import backup_tables, restore_tables
+
+    spark, ctx, bundle, target = context(args)
+    schema = bundle_value("backup_schema", target, bundle.root)
+    specs = load_specs(ctx.specs_dir)
+    if args.restore:
+        copies = restore_tables(spark, ctx, specs, schema, version=args.version)
+        print(f"{len(copies)} table(s) restored from {schema}; the next run continues from the backup")
+    else:
+        copies = backup_tables(spark, ctx, specs, schema)
+        print(f"{len(copies)} table(s) copied to {schema}")
+    for copy in copies:
+        print(f"  {copy}")
+    return 0
