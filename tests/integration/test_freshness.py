@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from local_context import local_context
 
-from medallion.context import RunContext
 from medallion.delta.tables import last_write
 from medallion.errors import DataQualityError
 from medallion.quality.alerts import notify_breaches
@@ -25,16 +25,7 @@ def ctx(spark_session, tmp_path_factory):
     spark_session.range(3).write.format("delta").saveAsTable("fresh_silver.orders")
     spark_session.range(2).write.format("delta").saveAsTable("fresh_gold.sales")
     spark_session.sql("OPTIMIZE fresh_gold.sales")  # upkeep: not a write of rows
-    return RunContext(
-        target="test",
-        catalog="spark_catalog",
-        bronze_schema="fresh_bronze",
-        silver_schema="fresh_silver",
-        gold_schema="fresh_gold",
-        landing_root=str(root / "landing"),
-        checkpoint_root=str(root / "checkpoints"),
-        specs_dir=str(root / "specs"),
-    )
+    return local_context(root, "fresh")
 
 
 def test_a_stale_table_raises_its_freshness_alert_and_a_fresh_one_does_not(spark, ctx):

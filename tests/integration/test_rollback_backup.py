@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from local_context import local_context
 
 from medallion.context import RunContext
 from medallion.delta.run_marks import mark_commits
@@ -55,19 +56,6 @@ SPECS = Specs(bronze=(SOURCE,), silver=(SILVER,), gold=(GOLD,))
 VOLATILE = ("_ingested_at", "_quarantined_at", "_run_id")  # wall-clock times and run ids differ per run
 
 
-def _context(root, prefix: str) -> RunContext:
-    return RunContext(
-        target="test",
-        catalog="spark_catalog",
-        bronze_schema=f"{prefix}_bronze",
-        silver_schema=f"{prefix}_silver",
-        gold_schema=f"{prefix}_gold",
-        landing_root=str(root / "landing"),
-        checkpoint_root=str(root / "checkpoints"),
-        specs_dir=str(root / "specs"),
-    )
-
-
 def _drop(ctx: RunContext, name: str, rows: str) -> None:
     folder = ctx.landing(SOURCE.landing_folder)
     os.makedirs(folder, exist_ok=True)
@@ -102,7 +90,7 @@ def _state(spark, ctx: RunContext) -> dict[str, list]:
 
 @pytest.fixture
 def ctx(spark_session, tmp_path):
-    context = _context(tmp_path, "rb")
+    context = local_context(tmp_path, "rb")
     for layer in ("bronze", "silver", "gold"):
         spark_session.sql(f"CREATE SCHEMA IF NOT EXISTS {context.schema(layer)}")
     return context

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
+from local_context import local_context
 
-from medallion.context import RunContext
 from medallion.delta.tables import current_version
 from medallion.layers import bronze, silver
 from medallion.specs import load_specs
@@ -19,19 +19,6 @@ pytestmark = pytest.mark.spark
 
 def _scenario_names() -> list[str]:
     return sorted(p.name for p in SCENARIOS.iterdir() if (p / "specs").is_dir())
-
-
-def _context(tmp_path: Path, name: str, specs_dir: Path) -> RunContext:
-    return RunContext(
-        target="test",
-        catalog="spark_catalog",
-        bronze_schema=f"{name}_bronze",
-        silver_schema=f"{name}_silver",
-        gold_schema=f"{name}_gold",
-        landing_root=str(tmp_path / "landing"),
-        checkpoint_root=str(tmp_path / "checkpoints"),
-        specs_dir=str(specs_dir),
-    )
 
 
 def _run_layers(spark, specs, ctx) -> None:
@@ -54,7 +41,7 @@ def _expected(spark, path: Path, actual_schema):
 def test_scenario(spark, tmp_path, name):
     scenario = SCENARIOS / name
     specs = load_specs(scenario / "specs")
-    ctx = _context(tmp_path, name, scenario / "specs")
+    ctx = local_context(tmp_path, name, scenario / "specs")
     for layer in ("bronze", "silver", "gold"):
         spark.sql(f"CREATE SCHEMA IF NOT EXISTS {ctx.schema(layer)}")
 

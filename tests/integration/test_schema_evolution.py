@@ -14,6 +14,7 @@ import os
 from dataclasses import replace
 
 import pytest
+from local_context import local_context
 
 from medallion.context import RunContext
 from medallion.errors import SchemaDriftError
@@ -42,17 +43,10 @@ def _source(table: str, fmt: str, policy: str, **options: str) -> BronzeSpec:
 @pytest.fixture(scope="module")
 def lakehouse(spark_session, tmp_path_factory):
     root = tmp_path_factory.mktemp("evolution")
-    spark_session.sql("CREATE SCHEMA IF NOT EXISTS evolution")
-    return RunContext(
-        target="test",
-        catalog="spark_catalog",
-        bronze_schema="evolution",
-        silver_schema="evolution",
-        gold_schema="evolution",
-        landing_root=str(root / "landing"),
-        checkpoint_root=str(root / "checkpoints"),
-        specs_dir=str(root / "specs"),
-    )
+    ctx = local_context(root, "evolution")
+    for layer in ("bronze", "silver"):
+        spark_session.sql(f"CREATE SCHEMA IF NOT EXISTS {ctx.schema(layer)}")
+    return ctx
 
 
 def _drop(ctx: RunContext, source: BronzeSpec, name: str, content: str | bytes) -> None:

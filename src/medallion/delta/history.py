@@ -1,5 +1,5 @@
-"""`medallion history <table>`: a table's Delta versions with the run that wrote each (from the run
-records), the rows written, and for a gold table the silver and gold versions it was built from
+"""`medallion history <table>`: a table's Delta versions with the run that wrote each (the run id
+each commit carries, else the run records), the rows written, and for a gold table the silver and gold versions it was built from
 (the stamp each gold build stores in its commit)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from delta.tables import DeltaTable
 
+from medallion.delta.run_marks import ROWS_KEY, commit_run_id
 from medallion.delta.tables import UPKEEP_OPERATIONS, table_exists
 from medallion.names import OPERATIONS_TABLE
 
@@ -28,6 +29,16 @@ def _rows(metrics: dict[str, str] | None) -> int | None:
         if metrics and metrics.get(key) is not None:
             return int(metrics[key])
     return None
+
+
+def _stamped_rows(metadata: str | None) -> int | None:
+    """Rows a write stored in its own stamp (a gold refresh by key: Delta's metrics lack them)."""
+    try:
+        stamp = json.loads(metadata or "{}")
+    except ValueError:
+        return None
+    rows = stamp.get(ROWS_KEY) if isinstance(stamp, dict) else None
+    return int(rows) if isinstance(rows, int) else None
 
 
 def _upstream(metadata: str | None) -> str:
@@ -62,7 +73,7 @@ def table_history(
     history = []
     for commit in commits:
         upkeep = commit["operation"] in UPKEEP_OPERATIONS
-        run = next(
+        run = commit_run_id(commit) or next(  # the commit's own mark; else the next run recorded
             (
                 r["run_id"]
                 for r in records
@@ -70,12 +81,13 @@ def table_history(
             ),
             None,
         )
+        rows = _rows(commit.get("operationMetrics"))
         history.append(
             {
                 "version": int(commit["version"]),
                 "committed_at": commit["timestamp"],
                 "operation": commit["operation"],
-                "rows_written": _rows(commit.get("operationMetrics")),
+                "rows_written": rows if rows is not None else _stamped_rows(commit.get("userMetadata")),
                 "run_id": run,
                 "upstream": _upstream(commit.get("userMetadata")),
             }

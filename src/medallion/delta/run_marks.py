@@ -19,6 +19,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 __all__ = [
+    "ROWS_KEY",
     "RUN_KEY",
     "checkpoint_snapshot",
     "commit_run_id",
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 RUN_KEY = "medallion_run_id"
+ROWS_KEY = "medallion_rows"  # rows a write wrote, where Delta's metrics do not say (gold by key)
 SNAPSHOTS = "_rollback"
 ABSENT = ".absent"  # beside a snapshot: the checkpoint did not exist before the run
 

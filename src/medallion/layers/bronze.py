@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 from medallion.context import RunContext
 from medallion.delta.run_marks import snapshot_checkpoint
 from medallion.delta.run_records import TableRun, timed
+from medallion.delta.streams import run_batches
 from medallion.environment import on_databricks
 from medallion.errors import SchemaDriftError
 from medallion.layers.bronze_read import MALFORMED, NEW_FIELDS, read_by_name
@@ -118,34 +119,19 @@ def _by_name(spark: SparkSession, source: BronzeSpec, ctx: RunContext, landing: 
     checkpoint = ctx.checkpoint("bronze", source.table)
     app_id = _writer_id(checkpoint)
     written: list[int] = []
-    failure: list[BaseException] = []
 
     def process(batch: DataFrame, batch_id: int) -> None:
-        try:
-            files = sorted(r[0] for r in batch.distinct().collect())
-            if files:
-                written.append(_write_files(spark, source, target, files, app_id, batch_id))
-        except BaseException as exc:  # re-raised below without the stream's wrapping
-            failure.append(exc)
-            raise
+        files = sorted(r[0] for r in batch.distinct().collect())
+        if files:
+            written.append(_write_files(spark, source, target, files, app_id, batch_id))
 
-    query = (
+    new_files = (
         spark.readStream.format("text")
         .options(**source.reader_options)  # file filters (pathGlobFilter, recursiveFileLookup...) apply
         .load(landing)
         .select(F.col("_metadata.file_path"))
-        .writeStream.foreachBatch(process)
-        .option("checkpointLocation", checkpoint)
-        .queryName(f"bronze_{source.table}")
-        .trigger(availableNow=True)
-        .start()
     )
-    try:
-        query.awaitTermination()
-    except Exception:
-        if failure and isinstance(failure[0], SchemaDriftError):
-            raise failure[0] from None
-        raise
+    run_batches(new_files, process, checkpoint, f"bronze_{source.table}")
     return sum(written)
 
 

@@ -15,7 +15,7 @@ import re
 from pyspark.sql import SparkSession
 
 from medallion.context import RunContext
-from medallion.delta.run_marks import with_run_mark
+from medallion.delta.run_marks import ROWS_KEY, RUN_KEY, with_run_mark
 from medallion.delta.run_records import TableRun, timed
 from medallion.delta.tables import TableGuard, creating, last_commit, last_write, table_exists
 from medallion.errors import ParameterError, SpecError
@@ -87,20 +87,24 @@ def build(
         if keyed and not force:
             plan = _keyed_plan(spark, table, ctx, target, df, previous, upstream)
             run.details["refresh"] = "by key" if not plan.reason else f"whole: {plan.reason}"
-        metadata = with_run_mark(spark, stamp)  # the run id stays on the commit (rollback)
         if plan is not None and not plan.reason:
-            # Only the rows of the changed keys, replacing exactly those keys' rows in one commit.
-            _overwrite(df.where(plan.predicate), metadata).option("replaceWhere", plan.predicate).saveAsTable(
-                target
-            )
+            # Only the rows of the changed keys, replacing exactly those keys' rows in one commit. Delta
+            # reports no row count for a replaceWhere write: it is counted here and kept in the stamp.
+            rows = df.where(plan.predicate).persist()
+            try:
+                run.rows_written = rows.count()
+                metadata = with_run_mark(spark, {**stamp, ROWS_KEY: run.rows_written})
+                _overwrite(rows, metadata).option("replaceWhere", plan.predicate).saveAsTable(target)
+            finally:
+                rows.unpersist()
             run.details["keys"] = len(plan.keys)
             run.rows_read = plan.change_rows
         else:
+            metadata = with_run_mark(spark, stamp)  # the run id stays on the commit (rollback)
             _overwrite(df, metadata).option("overwriteSchema", "true").saveAsTable(target)
             run.rows_read = sum(spark.table(ctx.table(layer, name)).count() for layer, name in table.upstream)
-        commit = last_commit(spark, target) or {}
-        metrics = commit.get("operationMetrics") or {}
-        run.rows_written = int(metrics.get("numOutputRows", 0))
+            commit = last_commit(spark, target) or {}
+            run.rows_written = int((commit.get("operationMetrics") or {}).get("numOutputRows", 0))
     log.info(
         "gold %s: %d rows in %.1fs %s",
         table.table,
@@ -130,7 +134,11 @@ def _stamp_of(commit: dict | None) -> dict:
         stamp = json.loads((commit or {}).get("userMetadata") or "{}")
     except ValueError:
         return {}
-    return stamp if isinstance(stamp, dict) else {}
+    if not isinstance(stamp, dict):
+        return {}
+    stamp.pop(RUN_KEY, None)  # which run wrote it, and how many rows, are not what it was built from
+    stamp.pop(ROWS_KEY, None)
+    return stamp
 
 
 def _keyed_plan(spark, table: GoldSpec, ctx: RunContext, target: str, df, previous: dict, upstream: dict):

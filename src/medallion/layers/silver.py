@@ -21,8 +21,8 @@ from medallion.delta.run_marks import snapshot_checkpoint
 from medallion.delta.run_records import TableRun, new_run_id, record_operation, timed
 from medallion.delta.silver_tables import SilverTarget, ensure_tables, reset
 from medallion.delta.stream_progress import mark_read, nothing_new, source_state
+from medallion.delta.streams import run_batches
 from medallion.delta.tables import TableGuard
-from medallion.errors import MedallionError
 from medallion.layers.silver_batch import process_batch, quality_run
 from medallion.layers.transforms import conform
 from medallion.logs import for_table
@@ -62,7 +62,6 @@ def build(
     run_id = run_id or new_run_id()
     source = ctx.table("bronze", table.source_table)
     counts: dict[str, int] = {}
-    failure: list[BaseException] = []
     quality = None
     error: BaseException | None = None
     unchanged = False  # bronze is where the last stream left it: nothing ran, nothing to record
@@ -75,8 +74,6 @@ def build(
             checkpoint = f"{ctx.checkpoint('silver', table.table)}/{target.table_id}"
             bronze_state = source_state(spark, source)
             unchanged = nothing_new(checkpoint, bronze_state)
-            if not unchanged:  # the stream's position before this run, for a rollback of it
-                snapshot_checkpoint(spark, ctx.checkpoint_root, ctx.checkpoint("silver", table.table))
             if unchanged:
                 log.info(
                     "silver %s: bronze still at version %d, nothing to read",
@@ -84,20 +81,18 @@ def build(
                     bronze_state.version,
                 )
             else:
+                # the stream's position before this run, for a rollback of it
+                snapshot_checkpoint(spark, ctx.checkpoint_root, ctx.checkpoint("silver", table.table))
                 stream_options = {**(stream_options or {}), **_stream_start(spark, target, checkpoint)}
                 quality = quality_run(spark, table, target, run_id)
 
                 def process(batch: DataFrame, batch_id: int) -> None:
-                    try:
-                        for key, value in process_batch(
-                            spark, batch, batch_id, table, target, quality
-                        ).items():
-                            counts[key] = counts.get(key, 0) + value
-                    except Exception as exc:  # keep the original error: the streaming wrapper hides its type
-                        failure.append(exc)
-                        raise
+                    for key, value in process_batch(spark, batch, batch_id, table, target, quality).items():
+                        counts[key] = counts.get(key, 0) + value
 
-                _run_stream(spark, source, process, checkpoint, table, stream_options, failure)
+                bronze_rows = spark.readStream.options(**stream_options).table(source)
+                # The checkpoint belongs to this incarnation of the table: a rebuilt table starts afresh.
+                run_batches(bronze_rows, process, checkpoint, f"silver_{table.table}")
                 mark_read(checkpoint, bronze_state)
         except Exception as exc:
             error = exc
@@ -132,33 +127,6 @@ def _stream_start(spark: SparkSession, target: SilverTarget, checkpoint: str) ->
     properties = {r["key"]: r["value"] for r in spark.sql(f"SHOW TBLPROPERTIES {target.name}").collect()}
     incarnation, _, version = properties.get(STREAM_START_PROPERTY, "").partition(":")
     return {"startingVersion": version} if incarnation == target.table_id and version else {}
-
-
-def _run_stream(
-    spark: SparkSession,
-    source: str,
-    process,
-    checkpoint: str,
-    table: SilverSpec,
-    stream_options: dict[str, str] | None,
-    failure: list[BaseException],
-) -> None:
-    query = (
-        spark.readStream.options(**(stream_options or {}))
-        .table(source)
-        .writeStream.foreachBatch(process)
-        # The checkpoint belongs to this incarnation of the table: a rebuilt table starts afresh.
-        .option("checkpointLocation", checkpoint)
-        .queryName(f"silver_{table.table}")
-        .trigger(availableNow=True)
-        .start()
-    )
-    try:
-        query.awaitTermination()
-    except Exception:
-        if failure and isinstance(failure[0], MedallionError):
-            raise failure[0] from None
-        raise
 
 
 def _fill(run: TableRun, counts: dict[str, int], full_refresh: bool) -> None:
