@@ -1,7 +1,7 @@
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # Silver build
-# MAGIC Conforms the new bronze rows to the spec'd columns and loads them with the table's load pattern (append, overwrite, merge on keys by sequence, or SCD1/SCD2 history from `scd_mappings.csv`). Before that, the table's data-quality rules (`specs/data_quality/`) run through DQX: failing rows go to `<table>_quarantine` with the source row and the failed rules, and each run is recorded in `silver_operations` and `dq_metrics` (see docs/data-quality.md).
+# MAGIC Conforms the new bronze rows to the spec'd columns and loads them with the table's load pattern (append, overwrite, merge on keys by sequence, or SCD1/SCD2 history from `scd_mappings.csv`). Before that, the table's data-quality rules (`specs/data_quality/`) run through DQX: failing rows go to `<table>_quarantine` with the source row and the failed rules, and each run is recorded in `run_log` and `dq_metrics` (see docs/data-quality.md).
 # MAGIC
 # MAGIC | Widget | Default | Meaning |
 # MAGIC |---|---|---|

@@ -5,7 +5,7 @@
 # MAGIC optimized-write properties and clustering keys when they differ; OPTIMIZE (Z-ordered for
 # MAGIC partitioned tables) and VACUUM for the tables whose last OPTIMIZE is older than their
 # MAGIC `optimize_every`. Its own job and schedule (`resources/maintenance.job.yml`), apart from the
-# MAGIC data job. Each table's run is recorded in `silver_operations` (kind `maintenance`).
+# MAGIC data job. Each table's run is recorded in `run_log` (kind `maintenance`).
 # MAGIC
 # MAGIC | Widget | Default | Meaning |
 # MAGIC |---|---|---|

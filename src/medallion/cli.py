@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from medallion.bundle import load_bundle
-from medallion.cli_operations import add_operations_commands
+from medallion.cli_operations import add_operations_commands, spec_table
 from medallion.dashboards.build import stale_files, write_files
 from medallion.errors import MedallionError, ParameterError, SpecError
 from medallion.logs import configure as configure_logs
@@ -421,18 +421,7 @@ def _history(args) -> int:
     from medallion.delta.query import format_rows
 
     spark, ctx = _context(args)
-    specs = load_specs(ctx.specs_dir)
-    wanted = args.table.lower()
-    found = [
-        (layer, t.table)
-        for layer in ("bronze", "silver", "gold")
-        for t in getattr(specs, layer)
-        if wanted in (t.table.lower(), f"{layer}.{t.table.lower()}")
-    ]
-    if len(found) != 1:
-        what = "is in several layers: write layer.table" if found else "is not a table of the specs"
-        raise ParameterError(f"{args.table!r} {what}")
-    rows = table_history(spark, ctx, *found[0], limit=args.limit)
+    rows = table_history(spark, ctx, *spec_table(load_specs(ctx.specs_dir), args.table), limit=args.limit)
     print(
         format_rows(
             spark.createDataFrame([tuple(r.values()) for r in rows], HISTORY_COLUMNS), limit=args.limit

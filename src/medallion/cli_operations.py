@@ -1,16 +1,17 @@
-"""The CLI's operations commands: `medallion rollback --run <id>` and `medallion backup [--restore]`
-(docs/operations.md). Registered by `medallion.cli`; the notebooks 60_rollback and 61_backup run the
-same functions from the workspace."""
+"""The CLI's operations commands: `medallion rollback --run <id>`, `medallion backup [--restore]` and
+`medallion lineage <table>` (docs/operations.md). Registered by `medallion.cli`; the notebooks
+60_rollback and 61_backup run the same functions from the workspace."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
 
+from medallion.errors import ParameterError
 from medallion.params import bundle_value
-from medallion.specs import load_specs
+from medallion.specs import Specs, load_specs
 
-__all__ = ["add_operations_commands"]
+__all__ = ["add_operations_commands", "spec_table"]
 
 Context = Callable[[argparse.Namespace], tuple]  # args -> (spark, RunContext, BundleConfig, target)
 
@@ -34,6 +35,54 @@ def add_operations_commands(sub, context: Context, target_option: Callable) -> N
     )
     target_option(p)
     p.set_defaults(handler=lambda args: _backup(args, context))
+
+    p = sub.add_parser(
+        "lineage", help="where a table version came from: its upstream versions down to the landing files"
+    )
+    p.add_argument("table", help="a table of the specs: name or layer.name")
+    p.add_argument("--version", type=int, default=None, help="that Delta version (default: the newest)")
+    p.add_argument("--files", action="store_true", help="list every landing file, not only their count")
+    target_option(p)
+    p.set_defaults(handler=lambda args: _lineage(args, context))
+
+
+def spec_table(specs: Specs, text: str) -> tuple[str, str]:
+    """(layer, table) of a table the specs define, from `table` or `layer.table`."""
+    wanted = text.lower()
+    found = [
+        (layer, t.table)
+        for layer in ("bronze", "silver", "gold")
+        for t in getattr(specs, layer)
+        if wanted in (t.table.lower(), f"{layer}.{t.table.lower()}")
+    ]
+    if len(found) != 1:
+        what = "is in several layers: write layer.table" if found else "is not a table of the specs"
+        raise ParameterError(f"{text!r} {what}")
+    return found[0]
+
+
+def _lineage(args, context: Context) -> int:
+    # imported here, not above: `medallion validate` must start fast and without Spark
+    from medallion.delta.lineage import trace
+
+    spark, ctx, _, _ = context(args)
+    layer, table = spec_table(load_specs(ctx.specs_dir), args.table)
+    found = trace(spark, ctx, f"{layer}.{table}", args.version)
+    if not found.tables:
+        print(f"{layer}.{table}: no lineage recorded (not built yet, or built before lineage was kept)")
+        return 1
+    for name, version, upstream, up_version in found.edges:
+        if up_version is not None:
+            print(f"{name}@{version} <- {upstream}@{up_version}")
+    by_table: dict[str, list[str]] = {}
+    for name, _, upstream, up_version in found.edges:
+        if up_version is None:
+            by_table.setdefault(f"{name}@{found.tables[name]}", []).append(upstream)
+    for name, files in sorted(by_table.items()):
+        print(f"{name} <- {len(files)} landing file(s)")
+        for file in sorted(files) if args.files else ():
+            print(f"  {file}")
+    return 0
 
 
 def _rollback(args, context: Context) -> int:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from medallion.names import OPS
 from medallion.specs.model import LAYERS
 
-__all__ = ["RunContext"]
+__all__ = ["OPS", "RunContext"]
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,14 @@ class RunContext:
     specs_dir: str
     security_schema: str = ""  # the mask and row-filter functions' schema ("" = each table's own)
     security_mode: str = "masks"  # policies.csv as column masks, or as ABAC policies ("policies")
+    ops_schema: str = ""  # run log, quality records and lineage ("" = the silver schema)
 
     def schema(self, layer: str) -> str:
-        """`catalog`.`schema` of a layer."""
+        """`catalog`.`schema` of a layer, or of the run records (`ops`)."""
+        if layer == OPS:
+            return f"`{self.catalog}`.`{self.ops_schema or self.silver_schema}`"
         if layer not in LAYERS:
-            raise ValueError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}")
+            raise ValueError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}, {OPS}")
         return f"`{self.catalog}`.`{getattr(self, f'{layer}_schema')}`"
 
     def table(self, layer: str, name: str) -> str:
@@ -37,8 +41,8 @@ class RunContext:
         return f"{self.schema(layer)}.`{name}`"
 
     def placeholders(self) -> dict[str, str]:
-        """Values for `${...}` in gold SQL files: ${bronze}, ${silver}, ${gold}, ${catalog}."""
-        values = {layer: self.schema(layer) for layer in LAYERS}
+        """Values for `${...}` in SQL specs: ${bronze}, ${silver}, ${gold}, ${ops}, ${catalog}."""
+        values = {layer: self.schema(layer) for layer in (*LAYERS, OPS)}
         values["catalog"] = f"`{self.catalog}`"
         return values
 

@@ -18,8 +18,10 @@ __all__ = [
     "INGESTED_AT",
     "IS_DELETE",
     "LINEAGE_COLUMNS",
+    "LINEAGE_TABLE",
     "METRICS_TABLE",
     "OPERATIONS_TABLE",
+    "OPS",
     "QUARANTINED_AT",
     "QUARANTINE_REASON",
     "QUARANTINE_SUFFIX",
@@ -65,10 +67,13 @@ QUARANTINE_SUFFIX = "_quarantine"
 CHANGES_SUFFIX = "_changes"
 WARNINGS_SUFFIX = "_dq_warnings"
 
-# Run records, in the silver schema.
-OPERATIONS_TABLE = "silver_operations"
+# Run records and lineage, in the ops schema of the target (the `ops_schema` bundle variable);
+# `${ops}` in dashboard SQL, `ctx.table(OPS, name)` in code.
+OPS = "ops"
+OPERATIONS_TABLE = "run_log"  # one row per table per task run, every layer and maintenance
 METRICS_TABLE = "dq_metrics"
 ALERTS_TABLE = "dq_alerts"
+LINEAGE_TABLE = "lineage"
 FRESHNESS_RULE = "freshness"  # the `rule` of a freshness SLA's breach in ALERTS_TABLE
 # Their columns (Spark DDL): the writers create them so; dashboards over them are checked against them.
 RECORD_TABLES = {
@@ -84,6 +89,12 @@ RECORD_TABLES = {
     ALERTS_TABLE: (
         "run_id string, table string, rule string, metric string, value double, threshold double, "
         "action string, spec_row int, description string, recorded_at timestamp"
+    ),
+    # which landing files fed a bronze version, which bronze versions a silver version, which silver
+    # versions a gold version (`upstream` is a file path or `layer.table`; versions inclusive, null for files)
+    LINEAGE_TABLE: (
+        "run_id string, table string, version long, upstream string, upstream_from long, "
+        "upstream_to long, recorded_at timestamp"
     ),
 }
 

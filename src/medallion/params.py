@@ -38,6 +38,7 @@ JOB_PARAMETERS: dict[str, str] = {
     "silver_schema": "Silver schema",
     "gold_schema": "Gold schema",
     "security_schema": "Security schema",
+    "ops_schema": "Ops schema",
     "security_mode": "Security mode",
     "landing_root": "Landing folder",
     "checkpoint_root": "Checkpoint folder",
@@ -88,7 +89,7 @@ def resolve_context(values: dict[str, str], project_root: Path) -> RunContext:
             f"parameters without a value: {', '.join(problems)} "
             f"(set the widgets, or define the variables for target {target!r} in databricks.yml)"
         )
-    for name in ("catalog", "bronze_schema", "silver_schema", "gold_schema", "security_schema"):
+    for name in ("catalog", "bronze_schema", "silver_schema", "gold_schema", "security_schema", "ops_schema"):
         if not values[name].replace("_", "").replace("-", "").isalnum():
             raise ParameterError(
                 f"parameter {name}={values[name]!r} is not a valid name (use letters, digits, _ and -)"
@@ -104,6 +105,7 @@ def resolve_context(values: dict[str, str], project_root: Path) -> RunContext:
         silver_schema=values["silver_schema"],
         gold_schema=values["gold_schema"],
         security_schema=values["security_schema"],
+        ops_schema=values["ops_schema"],
         security_mode=values["security_mode"],
         landing_root=values["landing_root"],
         checkpoint_root=values["checkpoint_root"],

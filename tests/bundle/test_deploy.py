@@ -55,6 +55,7 @@ def test_plan_and_deploy_succeed_with_every_call_answered(deployment, target):
         "schemas.bronze",
         "schemas.silver",
         "schemas.gold",
+        "schemas.ops",
         "volumes.landing",
         "volumes.checkpoints",
     ):
@@ -157,7 +158,7 @@ def test_schemas_and_volumes_are_the_ones_the_job_parameters_name(deployment, ta
     schemas = {
         (r["body"]["catalog_name"], r["body"]["name"]) for r in deploy.calls("POST", "/unity-catalog/schemas")
     }
-    layers = ("bronze", "silver", "gold", "security")  # security: the mask and row-filter functions
+    layers = ("bronze", "silver", "gold", "security", "ops")  # security: mask functions; ops: run records
     backup = params["bronze_schema"].replace("bronze", "backup")  # `medallion backup`: named like the layers
     assert schemas == {(catalog, params[f"{layer}_schema"]) for layer in layers} | {(catalog, backup)}
     volumes = {r["body"]["name"]: r["body"] for r in deploy.calls("POST", "/unity-catalog/volumes")}

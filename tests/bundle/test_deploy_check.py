@@ -41,7 +41,9 @@ def test_expectation_comes_from_the_job_parameters(ran_staging, client):
     expected = expected_deployment(load_bundle(ran_staging.root), "staging")
     assert expected.job_name == "medallion-staging"
     assert expected.run_as == SERVICE_PRINCIPAL
-    assert expected.schemas == ("staging.bronze", "staging.silver", "staging.gold", "staging.security")
+    assert expected.schemas == (
+        "staging.bronze", "staging.silver", "staging.gold", "staging.security", "staging.ops"
+    )  # fmt: skip
     assert expected.volumes == ("staging.bronze.landing", "staging.bronze.checkpoints")
 
 
@@ -53,6 +55,7 @@ def test_everything_the_deploy_made_is_found_and_the_run_succeeded(ran_staging, 
         "schema staging.silver",
         "schema staging.gold",
         "schema staging.security",
+        "schema staging.ops",
         "volume staging.bronze.landing",
         "volume staging.bronze.checkpoints",
         "job 'medallion-staging'",
@@ -99,4 +102,4 @@ def test_command_prints_each_check_and_exits_by_the_result(ran_staging):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ok    job 'medallion-staging'" in proc.stdout
-    assert "deploy check of staging: 8 ok, 0 failed" in proc.stdout
+    assert "deploy check of staging: 9 ok, 0 failed" in proc.stdout

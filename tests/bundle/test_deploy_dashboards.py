@@ -56,7 +56,7 @@ def test_alerts_query_the_targets_tables_and_mail_the_team(deployment, target):
     }
     assert len(alerts) == sum(len(spec.alerts) for spec in SPECS.values())
     stale = next(body for title, body in alerts.items() if "stale_table" in title)
-    assert f"`{target}`.`{SCHEMAS[target].format('silver')}`.silver_operations" in stale["query_text"]
+    assert f"`{target}`.`{SCHEMAS[target].format('ops')}`.run_log" in stale["query_text"]
     assert stale["evaluation"]["comparison_operator"] == "GREATER_THAN"
     assert stale["evaluation"]["source"] == {"name": "stalest_hours"}
     email = DEVELOPER if target == "dev" else TEAM_EMAIL
@@ -77,7 +77,7 @@ def test_the_refresh_job_refreshes_each_dashboard_when_its_tables_change(deploym
     gold = SCHEMAS[target].format("gold")
     assert (
         f"{target}.{gold}.daily_sales" in tables
-        and f"{target}.{SCHEMAS[target].format('silver')}.dq_metrics" in tables
+        and f"{target}.{SCHEMAS[target].format('ops')}.dq_metrics" in tables
     )
 
 

@@ -29,7 +29,7 @@ class DemoJob:
 def build_demo_job(spark_session, project_root: Path, folder: Path) -> DemoJob:
     """The demo specs' job run once on two generated drops, in schemas of its own (BUNDLE_VAR_*)."""
     project = copy_bundle(project_root, folder / "project")
-    schemas = {layer: f"demo_job_{layer}" for layer in ("bronze", "silver", "gold")}
+    schemas = {layer: f"demo_job_{layer}" for layer in ("bronze", "silver", "gold", "ops")}
     with pytest.MonkeyPatch.context() as patch:
         for layer, name in schemas.items():
             patch.setenv(f"BUNDLE_VAR_{layer}_schema", name)

@@ -79,7 +79,7 @@ def build_small_job(spark, project_root: Path, folder: Path) -> SmallJob:
             handle.write("".join(line + "\n" for line in lines))
     (specs / "gold" / "kiosks_per_city.sql").write_text(KIOSK_SQL)
 
-    schemas = {layer: f"small_{layer}" for layer in ("bronze", "silver", "gold")}
+    schemas = {layer: f"small_{layer}" for layer in ("bronze", "silver", "gold", "ops")}
     with pytest.MonkeyPatch.context() as patch:
         for layer, schema in schemas.items():
             patch.setenv(f"BUNDLE_VAR_{layer}_schema", schema)

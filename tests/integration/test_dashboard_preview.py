@@ -91,6 +91,7 @@ def _ctx(demo_job, specs_dir: Path) -> RunContext:
         bronze_schema=demo_job.schemas["bronze"],
         silver_schema=demo_job.schemas["silver"],
         gold_schema=demo_job.schemas["gold"],
+        ops_schema=demo_job.schemas["ops"],
         landing_root=str(demo_job.landing),
         checkpoint_root=str(demo_job.landing.parent / "checkpoints"),
         specs_dir=str(specs_dir),
@@ -158,7 +159,7 @@ def test_a_project_without_gold_gets_the_health_dashboard_alone(spark, demo_job,
     page = write_preview(spark, spec, _ctx(demo_job, specs), tmp_path / "health.html")
     dom = _open(chromium, page, "pipeline_health")
     _assert_rendered(dom, spec)
-    operations = spark.table(f"spark_catalog.{demo_job.schemas['silver']}.silver_operations")
+    operations = spark.table(f"spark_catalog.{demo_job.schemas['ops']}.run_log")
     runs = operations.select("run_id").distinct().count()
     counters = {w.title: dom.counters[w.name] for p in spec.pages for w in p.widgets if w.kind == "counter"}
     assert int(counters["Runs"]) == runs > 0

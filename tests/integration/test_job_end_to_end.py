@@ -121,10 +121,8 @@ def test_demo_job_builds_every_layer_and_a_rerun_commits_nothing(spark, demo_job
         raise AssertionError("a silver stream started although bronze had nothing new")
 
     monkeypatch.setattr(silver_layer, "run_batches", no_stream)
-    names = [
-        f"spark_catalog.{silver}.{t}"
-        for t in ("dim_customer", "fact_order", "fact_web_event", "silver_operations", "dq_metrics")
-    ]
+    names = [f"spark_catalog.{silver}.{t}" for t in ("dim_customer", "fact_order", "fact_web_event")]
+    names += [f"spark_catalog.{isolated_schemas['ops']}.{t}" for t in ("run_log", "dq_metrics")]
     names += [f"spark_catalog.{gold}.{t}" for t in ("daily_sales", "customer_lifetime_value")]
     before = {n: current_version(spark, n) for n in names}
     again = run_job(spark, bundle, "dev", echo=lambda *_: None)
@@ -186,3 +184,28 @@ def test_a_table_added_only_through_spec_rows_reaches_silver_and_gold(spark, sma
     assert [(r.city, r.kiosks) for r in gold.collect()] == [("BERLIN", 3)]
     summary = json.dumps(result.tables)
     assert "dim_kiosk" in summary and "kiosks_per_city" in summary
+
+
+def test_the_maintenance_job_runs_on_the_built_lakehouse_and_keeps_rows_and_time_travel(
+    spark, demo_job, monkeypatch
+):
+    """`medallion run --job maintenance`: the bundle's own maintenance job, run after the data job (it
+    commits OPTIMIZE versions, so it runs after the rerun check above)."""
+    for layer, name in demo_job.schemas.items():
+        monkeypatch.setenv(f"BUNDLE_VAR_{layer}_schema", name)
+    table = f"spark_catalog.{demo_job.schemas['silver']}.fact_order"
+    before = spark.sql(f"DESCRIBE DETAIL {table}").first()["numFiles"]
+    rows = sorted(spark.table(table).collect())
+    version = current_version(spark, table)
+
+    result = run_job(spark, demo_job.bundle, "dev", job="maintenance", echo=lambda *_: None)
+    assert result.ok, result.error
+    log = spark.table(f"spark_catalog.{demo_job.schemas['ops']}.run_log").where(f"run_id = '{result.run_id}'")
+    done = {r["table"]: r for r in log.collect()}
+    assert {r["kind"] for r in done.values()} == {"maintenance"}
+    assert {"silver.fact_order", "gold.daily_sales"} <= set(done), done
+    assert all(r["status"] == "ok" for r in done.values()), done
+    after = spark.sql(f"DESCRIBE DETAIL {table}").first()["numFiles"]
+    assert before > 1 and after < before  # compacted
+    assert sorted(spark.table(table).collect()) == rows
+    assert sorted(spark.read.option("versionAsOf", version).table(table).collect()) == rows  # time travel

@@ -56,7 +56,7 @@ EXPECTED_RULE = {
 
 @pytest.fixture
 def isolated_schemas(monkeypatch):
-    names = {layer: f"dq_e2e_{layer}" for layer in ("bronze", "silver", "gold")}
+    names = {layer: f"dq_e2e_{layer}" for layer in ("bronze", "silver", "gold", "ops")}
     for layer, name in names.items():
         monkeypatch.setenv(f"BUNDLE_VAR_{layer}_schema", name)
     return names
@@ -128,6 +128,7 @@ def test_every_injected_row_is_quarantined_by_its_rule_and_every_row_is_accounte
     assert "action notify" in result.error and "fact_order_line." in result.error
     specs = load_specs(project_copy / "specs")
     silver_schema = f"spark_catalog.{isolated_schemas['silver']}"
+    ops_schema = f"spark_catalog.{isolated_schemas['ops']}"
     settings = json.loads((project_copy / "specs" / "sample_data.json").read_text())
     entity_keys = {e["name"]: e.get("key") for e in settings["entities"]}
     sequences = {e["name"]: e.get("sequence") for e in settings["entities"]}
@@ -180,7 +181,7 @@ def test_every_injected_row_is_quarantined_by_its_rule_and_every_row_is_accounte
             assert len(got) >= count
 
     # Row conservation, per table and run: read = written + quarantined + duplicates, and read = bronze.
-    operations = spark.table(f"{silver_schema}.silver_operations").filter(F.col("run_id") == result.run_id)
+    operations = spark.table(f"{ops_schema}.run_log").filter(F.col("run_id") == result.run_id)
     layers = {r["kind"] for r in operations.collect()}
     assert layers == {"bronze", "build", "gold"}, layers  # the health dashboard's durations per layer
     rows = {r["table"]: r for r in operations.filter(F.col("kind") == "build").collect()}
@@ -193,7 +194,7 @@ def test_every_injected_row_is_quarantined_by_its_rule_and_every_row_is_accounte
         assert r["rows_read"] == bronze
 
     # Metrics history: one row per rule per table for this run, pass rates that match the counts.
-    metrics = spark.table(f"{silver_schema}.dq_metrics").filter(F.col("run_id") == result.run_id).collect()
+    metrics = spark.table(f"{ops_schema}.dq_metrics").filter(F.col("run_id") == result.run_id).collect()
     assert {(m["table"], m["rule"]) for m in metrics} == {
         (t.table, r.name) for t in specs.silver for r in t.rules
     }

@@ -16,7 +16,9 @@ import pytest
 from local_context import local_context
 
 from medallion.context import RunContext
+from medallion.delta.lineage import trace
 from medallion.delta.run_marks import mark_commits
+from medallion.delta.run_records import record_layer_runs
 from medallion.errors import ParameterError
 from medallion.layers import bronze, gold, rollback, silver
 from medallion.layers.backup import backup_tables, restore_tables
@@ -67,9 +69,9 @@ def _run(spark, ctx: RunContext, run_id: str) -> None:
     """What the job's bronze, silver and gold tasks do, marked as run `run_id`."""
     mark_commits(spark, run_id)
     try:
-        bronze.ingest(spark, SOURCE, ctx)
+        record_layer_runs(spark, ctx, [bronze.ingest(spark, SOURCE, ctx)], run_id)
         silver.build(spark, SILVER, ctx, run_id=run_id)
-        gold.build(spark, GOLD, ctx)
+        record_layer_runs(spark, ctx, [gold.build(spark, GOLD, ctx)], run_id)
     finally:
         mark_commits(spark, "")
 
@@ -86,6 +88,11 @@ def _state(spark, ctx: RunContext) -> dict[str, list]:
         df = df.drop(*[c for c in VOLATILE if c in df.columns])
         state[label] = sorted(tuple(str(v) for v in r) for r in df.collect())
     return state
+
+
+def _landing_files(spark, ctx: RunContext) -> set[str]:
+    """The landing files the gold table's newest version traces back to."""
+    return {path.rsplit("/", 1)[-1] for path in trace(spark, ctx, f"gold.{GOLD.table}").files}
 
 
 @pytest.fixture
@@ -116,11 +123,14 @@ def test_rollback_of_the_last_run_then_a_rerun_equals_the_state_before_and_a_bac
     assert {("silver", "rb_fact"), ("silver", "rb_fact_quarantine")} <= set(tables)
     assert next(s for s in planned if s.table == "rb_fact_quarantine").version_before == -1  # made by r2
     assert _state(spark, ctx) == after  # a dry run changes nothing
+    assert _landing_files(spark, ctx) == {"d1.csv", "d2.csv"}
     rollback_run(spark, ctx, SPECS, "r2")
     assert _state(spark, ctx) == before
+    assert _landing_files(spark, ctx) == {"d1.csv"}  # what r2 took in is gone from the lineage too
 
     _run(spark, ctx, "r3")  # the rolled-back drop is ingested and built again, exactly once
     assert _state(spark, ctx) == after
+    assert _landing_files(spark, ctx) == {"d1.csv", "d2.csv"}
     with pytest.raises(
         ParameterError, match=r"run r1 is not the last to write: gold rb_totals \(written after it by r3\)"
     ):

@@ -92,7 +92,7 @@ def expected_deployment(bundle: BundleConfig, target: str, job_key: str = JOB_KE
     if missing:
         raise BundleConfigError(f"job {job_key}: parameters {', '.join(missing)} have no default")
     catalog = params["catalog"]
-    layers = ("bronze_schema", "silver_schema", "gold_schema", "security_schema")
+    layers = ("bronze_schema", "silver_schema", "gold_schema", "security_schema", "ops_schema")
     schemas = tuple(f"{catalog}.{params[n]}" for n in layers if params.get(n))
     volumes = tuple(
         _volume_name(str(params[n]), n) for n in ("landing_root", "checkpoint_root") if params.get(n)

@@ -27,7 +27,7 @@ WIDGET_SPECS = {
     "date_range": ("filter-date-range-picker", 2),
 }
 _PARAMETER_TYPES = {"INT": "INTEGER", "INTEGER": "INTEGER", "BIGINT": "INTEGER", "DOUBLE": "DECIMAL"}
-_PLACEHOLDER = re.compile(r"\$\{(bronze|silver|gold)\}\.")
+_PLACEHOLDER = re.compile(r"\$\{(bronze|silver|gold|ops)\}\.")
 QUERY = "main_query"
 
 

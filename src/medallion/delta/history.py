@@ -1,6 +1,7 @@
 """`medallion history <table>`: a table's Delta versions with the run that wrote each (the run id
-each commit carries, else the run records), the rows written, and for a gold table the silver and gold versions it was built from
-(the stamp each gold build stores in its commit)."""
+each commit carries, else the run records), the rows written, and what each took in: for a gold table
+the silver versions it was built from (the stamp each gold build stores in its commit), for bronze and
+silver its lineage rows (landing files, bronze versions)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from delta.tables import DeltaTable
 
+from medallion.context import OPS
+from medallion.delta.lineage import describe, lineage_rows
 from medallion.delta.run_marks import ROWS_KEY, commit_run_id
 from medallion.delta.tables import UPKEEP_OPERATIONS, table_exists
 from medallion.names import OPERATIONS_TABLE
@@ -62,7 +65,7 @@ def table_history(
     name = ctx.table(layer, table)
     commits = [r.asDict(recursive=True) for r in DeltaTable.forName(spark, name).history(limit).collect()]
     records: list[dict[str, Any]] = []
-    operations = ctx.table("silver", OPERATIONS_TABLE)
+    operations = ctx.table(OPS, OPERATIONS_TABLE)
     if table_exists(spark, operations):
         wanted = f"`table` IN ('{table}', '{layer}.{table}')"
         records = [
@@ -70,6 +73,7 @@ def table_history(
             for r in spark.table(operations).where(wanted).select("run_id", "kind", "recorded_at").collect()
         ]
     records.sort(key=lambda r: r["recorded_at"])
+    lineage = lineage_rows(spark, ctx, f"{layer}.{table}") if layer != "gold" else {}
     history = []
     for commit in commits:
         upkeep = commit["operation"] in UPKEEP_OPERATIONS
@@ -89,7 +93,8 @@ def table_history(
                 "operation": commit["operation"],
                 "rows_written": rows if rows is not None else _stamped_rows(commit.get("userMetadata")),
                 "run_id": run,
-                "upstream": _upstream(commit.get("userMetadata")),
+                "upstream": _upstream(commit.get("userMetadata"))
+                or describe(lineage.get(int(commit["version"]), [])),
             }
         )
     return history

@@ -13,15 +13,21 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pyspark.sql import SparkSession
 
 __all__ = [
+    "BATCH_KEY",
     "ROWS_KEY",
     "RUN_KEY",
+    "batch_marked",
     "checkpoint_snapshot",
+    "commit_batch",
+    "commit_metadata",
     "commit_run_id",
     "current_run_id",
     "mark_commits",
@@ -34,6 +40,7 @@ log = logging.getLogger(__name__)
 
 USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 RUN_KEY = "medallion_run_id"
+BATCH_KEY = "medallion_batch"  # the micro-batch a stream's commit belongs to (lineage)
 ROWS_KEY = "medallion_rows"  # rows a write wrote, where Delta's metrics do not say (gold by key)
 SNAPSHOTS = "_rollback"
 ABSENT = ".absent"  # beside a snapshot: the checkpoint did not exist before the run
@@ -60,13 +67,48 @@ def with_run_mark(spark: SparkSession, metadata: dict[str, Any]) -> str:
     return json.dumps({**metadata, RUN_KEY: run_id} if run_id else metadata)
 
 
-def commit_run_id(commit: dict[str, Any]) -> str:
-    """The run id a commit (a row of DESCRIBE HISTORY) was stamped with, "" when none."""
+@contextmanager
+def commit_metadata(metadata: dict[str, Any], *sessions: SparkSession) -> Iterator[None]:
+    """Stamp the commits made inside the block with `metadata` besides the run id, in each session.
+
+    The session setting, not the `userMetadata` write option: Delta drops the option when the write
+    creates the table (CREATE TABLE AS SELECT). A foreachBatch frame writes through the stream's own
+    session, a DeltaTable through the caller's: pass both."""
+    saved = [(session, session.conf.get(USER_METADATA_CONF, "")) for session in dict.fromkeys(sessions)]
+    for session, _ in saved:
+        session.conf.set(USER_METADATA_CONF, with_run_mark(session, metadata))
+    try:
+        yield
+    finally:
+        for session, value in saved:
+            if value:
+                session.conf.set(USER_METADATA_CONF, value)
+            else:
+                session.conf.unset(USER_METADATA_CONF)
+
+
+def batch_marked(batch_id: int, *sessions: SparkSession) -> Any:
+    """Stamp one micro-batch's commits with its batch id (the lineage pairs them with its input)."""
+    return commit_metadata({BATCH_KEY: batch_id}, *sessions)
+
+
+def _metadata(commit: dict[str, Any]) -> dict[str, Any]:
     try:
         found = json.loads(commit.get("userMetadata") or "{}")
     except ValueError:
-        return ""
-    return str(found.get(RUN_KEY, "")) if isinstance(found, dict) else ""
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def commit_run_id(commit: dict[str, Any]) -> str:
+    """The run id a commit (a row of DESCRIBE HISTORY) was stamped with, "" when none."""
+    return str(_metadata(commit).get(RUN_KEY, ""))
+
+
+def commit_batch(commit: dict[str, Any]) -> int | None:
+    """The micro-batch id a commit was stamped with (`batch_marked`), None when none."""
+    batch = _metadata(commit).get(BATCH_KEY)
+    return batch if isinstance(batch, int) else None
 
 
 def checkpoint_snapshot(checkpoint_root: str, run_id: str, checkpoint: str) -> Path:

@@ -1,7 +1,8 @@
 """What a layer reports about one table in one run, and the run records kept as Delta tables.
 
 `TableRun` is returned by every layer function and handed to the job as the notebook's exit value.
-`silver_operations` keeps one row per silver table per run (or replay): counts, duration, status.
+`run_log` keeps one row per table per task run (or replay): counts, duration, status; the
+`lineage` table what each version written took in (`medallion.delta.lineage`).
 Records are appends only, so tasks of one job writing at once never conflict, and history is kept
 for trends. Data quality adds its own records (`medallion.quality.records`) through `append_records`.
 """
@@ -18,9 +19,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from medallion.context import RunContext
+from medallion.context import OPS, RunContext
+from medallion.delta.lineage import LineageEdge
 from medallion.delta.tables import creating
-from medallion.names import OPERATIONS_TABLE, RECORD_TABLES
+from medallion.names import LINEAGE_TABLE, OPERATIONS_TABLE, RECORD_TABLES
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -52,9 +54,11 @@ class TableRun:
     seconds: float = 0.0
     status: str = "ok"
     details: dict[str, int | str] = field(default_factory=dict)
+    lineage: list[LineageEdge] = field(default_factory=list)  # recorded with the run, not returned
 
     def as_dict(self) -> dict:
         data = asdict(self)
+        data.pop("lineage")
         data["seconds"] = round(self.seconds, 3)
         return data
 
@@ -82,19 +86,31 @@ def new_run_id() -> str:
 def record_operation(
     spark: SparkSession, ctx: RunContext, run: TableRun, run_id: str, kind: str = "build", message: str = ""
 ) -> None:
-    """One `silver_operations` row for a build or replay of one table."""
+    """One `run_log` row for a build or replay of one table, and its lineage rows."""
     append_records(
         spark, ctx, OPERATIONS_TABLE, _OPERATIONS_SCHEMA, [_operation_row(run, run_id, kind, message)]
     )
+    _record_lineage(spark, ctx, [run], run_id)
 
 
 def record_layer_runs(spark: SparkSession, ctx: RunContext, runs: list[TableRun], run_id: str) -> None:
-    """`silver_operations` rows for a bronze or gold task's tables (kind = their layer), in one append;
+    """`run_log` rows for a bronze or gold task's tables (kind = their layer), in one append;
     tables that had nothing to do are left out, so a run with nothing new writes nothing."""
     rows = [
         _operation_row(r, run_id, r.layer, r.details.get("error", "")) for r in runs if r.status != "skipped"
     ]
     append_records(spark, ctx, OPERATIONS_TABLE, _OPERATIONS_SCHEMA, rows)
+    _record_lineage(spark, ctx, runs, run_id)
+
+
+def _record_lineage(spark: SparkSession, ctx: RunContext, runs: list[TableRun], run_id: str) -> None:
+    at = now()
+    rows = [
+        (run_id, f"{r.layer}.{r.table}", e.version, e.upstream, e.first, e.last, at)
+        for r in runs
+        for e in r.lineage
+    ]
+    append_records(spark, ctx, LINEAGE_TABLE, RECORD_TABLES[LINEAGE_TABLE], rows)
 
 
 def _operation_row(run: TableRun, run_id: str, kind: str, message: str) -> tuple:
@@ -112,10 +128,10 @@ def now() -> datetime:
 
 
 def append_records(spark: SparkSession, ctx: RunContext, name: str, schema: str, rows: list[tuple]) -> None:
-    """Append `rows` (DDL `schema`) to the record table `name` in the silver schema."""
+    """Append `rows` (DDL `schema`) to the record table `name` in the ops schema."""
     if not rows:
         return
-    table = ctx.table("silver", name)
+    table = ctx.table(OPS, name)
     frame = spark.createDataFrame(rows, schema)
     creating(lambda: frame.write.format("delta").mode("append").saveAsTable(table))
     log.info("%d row(s) recorded in %s", len(rows), table)

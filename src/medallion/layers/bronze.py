@@ -23,9 +23,11 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from medallion.context import RunContext
-from medallion.delta.run_marks import snapshot_checkpoint
+from medallion.delta.lineage import edges_by_batch, versions_by_batch
+from medallion.delta.run_marks import batch_marked, current_run_id, snapshot_checkpoint
 from medallion.delta.run_records import TableRun, timed
 from medallion.delta.streams import run_batches
+from medallion.delta.tables import current_version
 from medallion.environment import on_databricks
 from medallion.errors import SchemaDriftError
 from medallion.layers.bronze_read import MALFORMED, NEW_FIELDS, read_by_name
@@ -65,10 +67,14 @@ def ingest(spark: SparkSession, source: BronzeSpec, ctx: RunContext) -> TableRun
         snapshot_checkpoint(
             spark, ctx.checkpoint_root, ctx.checkpoint("bronze", source.table)
         )  # for a rollback
+        since = current_version(spark, target)
+        files: dict[int, list[str]] = {}  # batch id -> the landing files it wrote
         if on_databricks():
-            rows = _auto_loader(spark, source, ctx, landing, target)
+            rows = _auto_loader(spark, source, ctx, landing, target, files)
         else:
-            rows = _by_name(spark, source, ctx, landing, target)
+            rows = _by_name(spark, source, ctx, landing, target, files)
+        versions = versions_by_batch(spark, target, since, current_run_id(spark)) if files else {}
+        run.lineage = edges_by_batch(versions, {b: [(f,) for f in names] for b, names in files.items()})
         run.rows_read = run.rows_written = rows
         if rows == 0:
             run.status = "skipped"
@@ -94,26 +100,39 @@ def auto_loader_options(source: BronzeSpec, schema_location: str) -> dict[str, s
     return {**options, **source.reader_options}
 
 
-def _auto_loader(spark: SparkSession, source: BronzeSpec, ctx: RunContext, landing: str, target: str) -> int:
+def _auto_loader(
+    spark: SparkSession, source: BronzeSpec, ctx: RunContext, landing: str, target: str, files: dict
+) -> int:
+    """On Databricks: Auto Loader finds and reads the new files; each micro-batch is appended like the
+    local ones (idempotent, its files noted for the lineage)."""
+    checkpoint = ctx.checkpoint("bronze", source.table)
     options = auto_loader_options(source, ctx.checkpoint("bronze", f"{source.table}/_schema"))
     reader = spark.readStream.format("cloudFiles").options(**options)
     if source.schema_evolution != "add_columns":
         reader = reader.schema(source_schema_ddl(source).rsplit(", ", 1)[0])
-    query = (
-        reader.load(landing)
-        .transform(_with_audit_columns)
-        .writeStream.format("delta")
-        .option("checkpointLocation", ctx.checkpoint("bronze", source.table))
-        .option("mergeSchema", str(source.schema_evolution == "add_columns").lower())
-        .queryName(f"bronze_{source.table}")
-        .trigger(availableNow=True)
-        .toTable(target)
+    app_id = _writer_id(checkpoint)
+    written: list[int] = []
+
+    def process(batch: DataFrame, batch_id: int) -> None:
+        batch = batch.persist()
+        try:
+            names = sorted(r[0] for r in batch.select(SOURCE_FILE).distinct().collect())
+            if names:
+                written.append(batch.count())
+                _append(spark, batch, target, app_id, batch_id, source.schema_evolution == "add_columns")
+                files[batch_id] = names
+        finally:
+            batch.unpersist()
+
+    run_batches(
+        reader.load(landing).transform(_with_audit_columns), process, checkpoint, f"bronze_{source.table}"
     )
-    query.awaitTermination()
-    return sum(int(p.get("numInputRows", 0)) for p in query.recentProgress)
+    return sum(written)
 
 
-def _by_name(spark: SparkSession, source: BronzeSpec, ctx: RunContext, landing: str, target: str) -> int:
+def _by_name(
+    spark: SparkSession, source: BronzeSpec, ctx: RunContext, landing: str, target: str, files: dict
+) -> int:
     """Locally: the file stream finds the new files of each micro-batch; `read_by_name` reads them; an
     idempotent Delta append (txnAppId/txnVersion) writes them, so a rerun of a batch writes nothing."""
     checkpoint = ctx.checkpoint("bronze", source.table)
@@ -121,9 +140,10 @@ def _by_name(spark: SparkSession, source: BronzeSpec, ctx: RunContext, landing: 
     written: list[int] = []
 
     def process(batch: DataFrame, batch_id: int) -> None:
-        files = sorted(r[0] for r in batch.distinct().collect())
-        if files:
-            written.append(_write_files(spark, source, target, files, app_id, batch_id))
+        names = sorted(r[0] for r in batch.distinct().collect())
+        if names:
+            written.append(_write_files(spark, source, target, names, app_id, batch_id))
+            files[batch_id] = names
 
     new_files = (
         spark.readStream.format("text")
@@ -162,19 +182,27 @@ def _write_files(
             *[F.col(NEW_FIELDS)[field].alias(field) for field in added],
         )
         count = frame.count()
-        (
-            rows.write.format("delta")
-            .mode("append")
-            .option("txnAppId", app_id)
-            .option("txnVersion", str(batch_id))
-            .option("mergeSchema", str(bool(added)).lower())
-            .saveAsTable(target)
-        )
+        _append(spark, rows, target, app_id, batch_id, bool(added))
         if added:
             log.warning("bronze %s: new columns %s added (schema_evolution add_columns)", source.table, added)
         return count
     finally:
         frame.unpersist()
+
+
+def _append(
+    spark: SparkSession, rows: DataFrame, target: str, app_id: str, batch_id: int, merge: bool
+) -> None:
+    """Append one micro-batch, once: a rerun of the batch (same writer id and batch id) writes nothing."""
+    with batch_marked(batch_id, spark, rows.sparkSession):  # its versions, for the lineage
+        (
+            rows.write.format("delta")
+            .mode("append")
+            .option("txnAppId", app_id)
+            .option("txnVersion", str(batch_id))
+            .option("mergeSchema", str(merge).lower())
+            .saveAsTable(target)
+        )
 
 
 def _new_fields(frame: DataFrame) -> dict[str, list[str]]:

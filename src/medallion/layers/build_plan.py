@@ -10,7 +10,7 @@ from pyspark.sql import SparkSession
 from medallion.context import RunContext
 from medallion.delta.tables import table_exists
 from medallion.errors import ParameterError
-from medallion.names import TABLE_PROPERTY_PREFIX
+from medallion.names import OPS, TABLE_PROPERTY_PREFIX
 from medallion.specs.model import LAYERS, SilverSpec, Specs
 
 __all__ = [
@@ -64,8 +64,8 @@ def silver_build_order(tables: tuple[SilverSpec, ...]) -> list[SilverSpec]:
 
 
 def ensure_schemas(spark: SparkSession, ctx: RunContext) -> None:
-    """Create the three schemas if they are missing (the catalog must exist)."""
-    for layer in LAYERS:
+    """Create the layer schemas and the ops schema if they are missing (the catalog must exist)."""
+    for layer in (*LAYERS, OPS):
         spark.sql(f"CREATE SCHEMA IF NOT EXISTS {ctx.schema(layer)}")
         log.info("schema %s ready", ctx.schema(layer))
 

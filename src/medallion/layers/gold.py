@@ -15,7 +15,8 @@ import re
 from pyspark.sql import SparkSession
 
 from medallion.context import RunContext
-from medallion.delta.run_marks import ROWS_KEY, RUN_KEY, with_run_mark
+from medallion.delta.lineage import LineageEdge
+from medallion.delta.run_marks import ROWS_KEY, RUN_KEY, commit_metadata, with_run_mark
 from medallion.delta.run_records import TableRun, timed
 from medallion.delta.tables import TableGuard, creating, last_commit, last_write, table_exists
 from medallion.errors import ParameterError, SpecError
@@ -99,12 +100,22 @@ def build(
                 rows.unpersist()
             run.details["keys"] = len(plan.keys)
             run.rows_read = plan.change_rows
+            commit = last_commit(spark, target) or {}
+            since = previous.get("medallion_upstream") or {}  # a refresh by key took in what came since
         else:
             metadata = with_run_mark(spark, stamp)  # the run id stays on the commit (rollback)
-            _overwrite(df, metadata).option("overwriteSchema", "true").saveAsTable(target)
+            with commit_metadata(stamp, spark):  # the option alone is lost when the write creates the table
+                _overwrite(df, metadata).option("overwriteSchema", "true").saveAsTable(target)
             run.rows_read = sum(spark.table(ctx.table(layer, name)).count() for layer, name in table.upstream)
             commit = last_commit(spark, target) or {}
             run.rows_written = int((commit.get("operationMetrics") or {}).get("numOutputRows", 0))
+            since = {}  # a whole rebuild read everything
+        if "version" in commit:
+            run.lineage = [
+                LineageEdge(int(commit["version"]), name, _after(since.get(name)), state["version"])
+                for name, state in upstream.items()
+                if state["version"] is not None
+            ]
     log.info(
         "gold %s: %d rows in %.1fs %s",
         table.table,
@@ -113,6 +124,11 @@ def build(
         run.details.get("refresh", ""),
     )
     return run
+
+
+def _after(version) -> int:
+    """The first upstream version a build took in after `version` (None: it had read none)."""
+    return version + 1 if isinstance(version, int) else 0
 
 
 def _protect(spark: SparkSession, df, target: str, guard: TableGuard) -> None:

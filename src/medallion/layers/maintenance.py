@@ -6,7 +6,7 @@ differ (idempotent: nothing is committed when they are in place); when OPTIMIZE 
 OPTIMIZE in the table's history is older than `optimize_every`), OPTIMIZE (Z-ordered for a
 partitioned table) then VACUUM keeping `vacuum_retain_hours`. With predictive optimization (a
 per-target choice on Databricks) the schemas get it instead of the OPTIMIZE and VACUUM statements.
-Each table's run is recorded like the other layers' (`silver_operations`, kind `maintenance`).
+Each table's run is recorded like the other layers' (`run_log`, kind `maintenance`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The bronze table is read as a Delta stream (`availableNow` + checkpoint), so each bronze row is
 processed once and a run with no new bronze rows commits nothing. Each micro-batch goes through
 `silver_batch.process_batch`: rows a table cannot place (a failed rule, a tie) are not dropped but
-go to `<table>_quarantine` with the reason. The run is recorded (`silver_operations`, `dq_metrics`)
+go to `<table>_quarantine` with the reason. The run is recorded (`run_log`, `dq_metrics`)
 and its metrics checked against the alert thresholds.
 """
 
@@ -17,12 +17,13 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from medallion.context import RunContext
-from medallion.delta.run_marks import snapshot_checkpoint
+from medallion.delta.lineage import LineageEdge, edges_by_batch, versions_by_batch
+from medallion.delta.run_marks import batch_marked, current_run_id, snapshot_checkpoint
 from medallion.delta.run_records import TableRun, new_run_id, record_operation, timed
 from medallion.delta.silver_tables import SilverTarget, ensure_tables, reset
 from medallion.delta.stream_progress import mark_read, nothing_new, source_state
-from medallion.delta.streams import run_batches
-from medallion.delta.tables import TableGuard
+from medallion.delta.streams import delta_source_range, run_batches
+from medallion.delta.tables import TableGuard, current_version
 from medallion.layers.silver_batch import process_batch, quality_run
 from medallion.layers.transforms import conform
 from medallion.logs import for_table
@@ -55,7 +56,7 @@ def build(
     from all of bronze: the way to apply a spec change the table's shape cannot absorb.
     `stream_options` go to the bronze stream reader (e.g. maxFilesPerTrigger to cap batch size).
     `run_id` (the job run id; generated when empty) is stamped on quarantined rows and on the
-    run records (`silver_operations`, `dq_metrics`); `alerts` are checked against this run's metrics.
+    run records (`run_log`, `dq_metrics`); `alerts` are checked against this run's metrics.
     `guard` protects the tables it creates before their first row (medallion.security.protect).
     """
     run = TableRun(layer="silver", table=table.table)
@@ -85,15 +86,19 @@ def build(
                 snapshot_checkpoint(spark, ctx.checkpoint_root, ctx.checkpoint("silver", table.table))
                 stream_options = {**(stream_options or {}), **_stream_start(spark, target, checkpoint)}
                 quality = quality_run(spark, table, target, run_id)
+                since = current_version(spark, target.name)
 
                 def process(batch: DataFrame, batch_id: int) -> None:
-                    for key, value in process_batch(spark, batch, batch_id, table, target, quality).items():
+                    with batch_marked(batch_id, spark, batch.sparkSession):  # its commits, for the lineage
+                        done = process_batch(spark, batch, batch_id, table, target, quality)
+                    for key, value in done.items():
                         counts[key] = counts.get(key, 0) + value
 
                 bronze_rows = spark.readStream.options(**stream_options).table(source)
                 # The checkpoint belongs to this incarnation of the table: a rebuilt table starts afresh.
-                run_batches(bronze_rows, process, checkpoint, f"silver_{table.table}")
+                offsets = run_batches(bronze_rows, process, checkpoint, f"silver_{table.table}")
                 mark_read(checkpoint, bronze_state)
+                run.lineage = _lineage(spark, target.name, since, offsets, f"bronze.{table.source_table}")
         except Exception as exc:
             error = exc
     _fill(run, counts, full_refresh)
@@ -118,6 +123,16 @@ def build(
         "silver %s: read %d, wrote %d in %.1fs", table.table, run.rows_read, run.rows_written, run.seconds
     )
     return run
+
+
+def _lineage(spark: SparkSession, name: str, since, offsets: dict, upstream: str) -> list[LineageEdge]:
+    """The bronze versions each silver version of this run took in (from each batch's offsets)."""
+    inputs = {}
+    for batch, (start, end) in offsets.items():
+        read = delta_source_range(start, end)
+        if read is not None:
+            inputs[batch] = [(upstream.lower(), *read)]
+    return edges_by_batch(versions_by_batch(spark, name, since, current_run_id(spark)), inputs)
 
 
 def _stream_start(spark: SparkSession, target: SilverTarget, checkpoint: str) -> dict[str, str]:

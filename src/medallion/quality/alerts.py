@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from medallion.context import RunContext
+from medallion.context import OPS, RunContext
 from medallion.delta.tables import table_exists
 from medallion.errors import DataQualityError
 from medallion.names import ALERTS_TABLE, FRESHNESS_RULE
@@ -76,7 +76,7 @@ def raise_for_failures(breaches: list[Breach]) -> None:
 
 def notify_breaches(spark: SparkSession, ctx: RunContext, run_id: str) -> list[str]:
     """The `notify` alerts recorded for `run_id`, as lines (empty when none or no record yet)."""
-    name = ctx.table("silver", ALERTS_TABLE)
+    name = ctx.table(OPS, ALERTS_TABLE)
     if not run_id or not table_exists(spark, name):
         return []
     rows = (

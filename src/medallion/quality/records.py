@@ -1,4 +1,4 @@
-"""The data-quality run records, in the silver schema next to `silver_operations`:
+"""The data-quality run records, in the ops schema next to `run_log`:
 
 - `dq_metrics`: one row per rule per table per run: rows checked, failed, warned, pass rate.
 - `dq_alerts`: one row per breached alert threshold.

@@ -1,6 +1,6 @@
 """`medallion dq report`: pass rates per silver table and the rules that fail most, with examples.
 
-Reads the run records (`silver_operations`, `dq_metrics`) and the quarantine / warnings tables;
+Reads the run records (`run_log`, `dq_metrics`) and the quarantine / warnings tables;
 by default the latest run of each table, or one run with `run_id`.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from medallion.context import RunContext
+from medallion.context import OPS, RunContext
 from medallion.delta.query import format_rows
 from medallion.delta.silver_tables import SilverTarget
 from medallion.delta.tables import table_exists
@@ -22,7 +22,7 @@ def dq_report(
     spark: SparkSession, ctx: RunContext, *, run_id: str = "", top: int = 10, samples: int = 2
 ) -> str:
     """The report as text (empty lakehouse: says how to fill it)."""
-    operations, metrics = ctx.table("silver", OPERATIONS_TABLE), ctx.table("silver", METRICS_TABLE)
+    operations, metrics = ctx.table(OPS, OPERATIONS_TABLE), ctx.table(OPS, METRICS_TABLE)
     if not table_exists(spark, operations):
         return "no silver runs recorded yet: run the job first (medallion run)"
     runs = spark.read.table(operations).filter(F.col("kind") == "build")

@@ -6,13 +6,15 @@ columns, SCD type, load pattern or partitioning), a column is removed, renamed o
 becomes required, a table is removed, or a mask is removed (data that was hidden becomes readable).
 A breaking change to a silver table is acknowledged by a row for it in `full_refresh.csv` (the job
 rebuilds it from bronze once); a removed table by a row in `retired_tables.csv`; a removed mask by
-nothing but review: it is reported as breaking so that someone looks. Everything else is additive.
+nothing but review: it is reported as breaking so that someone looks. Everything else is additive,
+operational settings included (table_maintenance.csv, freshness.csv): they change how tables are
+kept and watched, never what they hold.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from medallion.specs.model import ColumnSpec, SilverSpec, Specs
 
@@ -111,6 +113,8 @@ def diff_specs(base: Specs, head: Specs, folder: str = "specs") -> list[SpecChan
             changes += _table_changes(layer, old[name], new[name], folder, ack_text)
     changes += _mask_changes(base, head, folder)
     changes += _rule_changes(base, head, folder)
+    for kind, file, what in _SETTINGS:
+        changes += _setting_changes(base.of(kind), head.of(kind), f"{folder}/{file}", what)
     return sorted(changes, key=lambda c: (not c.breaking, c.file, c.row, c.what))
 
 
@@ -289,4 +293,34 @@ def _rule_changes(base: Specs, head: Specs, folder: str) -> list[SpecChange]:
         for key in sorted(old.keys() - new.keys())
         if old[key].row
     ]
+    return changes
+
+
+# Operational spec kinds keyed by table: (kind, file, what a row is).
+_SETTINGS = (
+    ("maintenance", "table_maintenance.csv", "maintenance"),
+    ("freshness", "freshness.csv", "freshness SLA"),
+)
+
+
+def _setting_changes(old_items: tuple, new_items: tuple, file: str, what: str) -> list[SpecChange]:
+    """Rows of an operational kind added, removed or changed (field by field), all additive."""
+    old = {item.table: item for item in old_items}
+    new = {item.table: item for item in new_items}
+    changes = [
+        SpecChange(file, new[t].row, f"{what} of {t} added", False) for t in sorted(new.keys() - old.keys())
+    ]
+    changes += [SpecChange(file, 0, f"{what} of {t} removed", False) for t in sorted(old.keys() - new.keys())]
+    for table in sorted(old.keys() & new.keys()):
+        for field in fields(new[table]):
+            before, after = getattr(old[table], field.name), getattr(new[table], field.name)
+            if field.name != "row" and before != after:
+                changes.append(
+                    SpecChange(
+                        file,
+                        new[table].row,
+                        f"{what} of {table}: {field.name} {_show(before)} -> {_show(after)}",
+                        False,
+                    )
+                )
     return changes

@@ -79,5 +79,6 @@ def test_dev_expectation_carries_the_development_prefix(project):
         "dev.jane_doe_silver",
         "dev.jane_doe_gold",
         "dev.jane_doe_security",
+        "dev.jane_doe_ops",
     )
     assert expected.task_keys == ("plan", "bronze", "silver", "gold", "security", "dq_alerts")

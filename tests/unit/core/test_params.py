@@ -17,6 +17,7 @@ def _values(**overrides):
             "silver_schema",
             "gold_schema",
             "security_schema",
+            "ops_schema",
             "security_mode",
             "landing_root",
             "checkpoint_root",
@@ -35,6 +36,7 @@ def test_empty_widgets_take_the_local_dev_target(project_root, monkeypatch):
     assert ctx.landing_root == str(project_root / ".lakehouse" / "dev" / "landing")
     assert ctx.table("silver", "t") == "`spark_catalog`.`local_silver`.`t`"
     assert ctx.security_schema == "local_security"  # the mask functions' schema, per target
+    assert ctx.table("ops", "run_log") == "`spark_catalog`.`local_ops`.`run_log`"  # run records, per target
 
 
 def test_explicit_job_parameters_win(project_root):

@@ -53,7 +53,7 @@ def test_the_demo_and_the_built_in_dashboards_load_laid_out_on_the_grid(project_
     dashboards = {d.name: d for d in load_specs(project_root / "specs").of("dashboards")}
     assert set(dashboards) == {"pipeline_health", "sales"}
     sales = dashboards["sales"]
-    assert sales.layer == "gold" and dashboards["pipeline_health"].layer == "silver"
+    assert sales.layer == "gold" and dashboards["pipeline_health"].layer == "ops"
     assert dashboards["pipeline_health"].builtin and not sales.builtin
     first = sales.pages[0].widgets
     assert [(w.kind, w.x, w.y, w.width) for w in first[:4]] == [
@@ -105,8 +105,8 @@ MALFORMED = [
         "test.json:$.pages[0].widgets[1].name: duplicate widget name 'revenue'",
     ),
     (
-        _with("datasets.runs", {"sql": "SELECT run_id FROM ${silver}.silver_operations"}),
-        "test.json:$.datasets: the datasets read gold and silver",
+        _with("datasets.runs", {"sql": "SELECT run_id FROM ${ops}.run_log"}),
+        "test.json:$.datasets: the datasets read gold and ops",
     ),
     (
         _with(

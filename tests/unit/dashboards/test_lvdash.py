@@ -64,7 +64,7 @@ def test_resources_name_each_targets_schema_and_round_trip_as_yaml(dashboards):
     assert yaml.safe_load(to_yaml(data)) == data
     boards = data["resources"]["dashboards"]
     assert boards["sales"]["dataset_schema"] == "${var.gold_schema}"
-    assert boards["pipeline_health"]["dataset_schema"] == "${var.silver_schema}"
+    assert boards["pipeline_health"]["dataset_schema"] == "${var.ops_schema}"
     assert {p["level"] for p in boards["sales"]["permissions"]} == {"CAN_RUN", "CAN_MANAGE"}
     alert = data["resources"]["alerts"]["sales_no_recent_sales"]
     assert "`${var.catalog}`.`${var.gold_schema}`.daily_sales" in alert["query_text"]

@@ -26,6 +26,7 @@ def base() -> Specs:
 
 def _items(specs: Specs) -> dict[str, tuple]:
     keys = ("bronze", "silver", "gold", "alerts", "security", "dashboards", "full_refresh", "retired_tables")
+    keys += ("maintenance", "freshness")
     return {key: specs.of(key) for key in keys}
 
 
@@ -135,6 +136,24 @@ def test_gold_sql_changes_rebuild_and_removed_masks_need_review(base):
     change = _one(diff_specs(base, Specs({**items, "security": (fewer,)})))
     assert change.blocking and "mask of silver.dim_customer.email removed" in change.what
     assert not _one(diff_specs(Specs({**items, "security": (fewer,)}), base)).breaking
+
+
+def test_operational_settings_are_additive_field_by_field(base):
+    items = _items(base)
+    upkeep = tuple(
+        replace(m, vacuum_retain_hours=336) if m.table == "silver.fact_order" else m
+        for m in base.of("maintenance")
+    )
+    change = _one(diff_specs(base, Specs({**items, "maintenance": upkeep})))
+    assert not change.breaking and change.file == "specs/table_maintenance.csv" and change.row > 0
+    assert change.what == "maintenance of silver.fact_order: vacuum_retain_hours 168 -> 336"
+    fewer = tuple(f for f in base.of("freshness") if f.table != "gold.daily_sales")
+    change = _one(diff_specs(base, Specs({**items, "freshness": fewer})))
+    assert not change.breaking and change.what == "freshness SLA of gold.daily_sales removed"
+    assert (
+        _one(diff_specs(Specs({**items, "freshness": fewer}), base)).what
+        == "freshness SLA of gold.daily_sales added"
+    )
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from medallion.errors import SpecProblem
-from medallion.names import INGESTED_AT, LINEAGE_COLUMNS, RECORD_TABLES, RESCUED_DATA, SOURCE_FILE
+from medallion.names import INGESTED_AT, LINEAGE_COLUMNS, OPS, RECORD_TABLES, RESCUED_DATA, SOURCE_FILE
 from medallion.specs.cells import IDENTIFIER, did_you_mean
 from medallion.specs.dashboard_layout import place_widgets
 from medallion.specs.dashboard_model import (
@@ -38,6 +38,8 @@ from medallion.specs.registry import Draft, SpecKind
 from medallion.specs.sql_text import table_references
 
 __all__ = ["BUILTIN_DASHBOARD", "DASHBOARDS", "DASHBOARDS_FOLDER"]
+
+DASHBOARD_EXTRA_LAYERS = (OPS,)  # dashboards may also read the run records: `${ops}.run_log`
 
 DASHBOARDS_FOLDER = "dashboards"
 BUILTIN_DASHBOARD = Path(__file__).resolve().parents[1] / "pipeline_health.json"
@@ -179,7 +181,7 @@ def _dataset(shape: _Shape, name: str, node: Any, path: str) -> Dataset | None:
         shape.problem(path, "a dataset has either table or sql", 'e.g. {"table": "gold.daily_sales"}')
         return None
     if table is not None:
-        if not isinstance(table, str) or not re.match(r"^(bronze|silver|gold)\.\w+$", table):
+        if not isinstance(table, str) or not re.match(r"^(bronze|silver|gold|ops)\.\w+$", table):
             shape.problem(f"{path}.table", f"{table!r} is not layer.table", "e.g. gold.daily_sales")
             return None
         layer, short = table.split(".", 1)
@@ -187,7 +189,7 @@ def _dataset(shape: _Shape, name: str, node: Any, path: str) -> Dataset | None:
     elif not isinstance(sql, str) or not sql.strip():
         shape.problem(f"{path}.sql", "sql must be a SELECT")
         return None
-    refs, problems = table_references(sql)
+    refs, problems = table_references(sql, DASHBOARD_EXTRA_LAYERS)
     for _, message, fix in problems:
         shape.problem(f"{path}.sql", message, fix)
     parameters = []
@@ -331,7 +333,7 @@ def _alert(shape: _Shape, node: Any, path: str) -> DashboardAlert | None:
         shape.problem(f"{path}.notify", "notify is a list of e-mail addresses", '["data-team@example.com"]')
     if not _CRON.match(cron):
         shape.problem(f"{path}.cron", f"{cron!r} is not a Quartz cron expression", "e.g. 0 0 8 * * ?")
-    refs, problems = table_references(sql or "")
+    refs, problems = table_references(sql or "", DASHBOARD_EXTRA_LAYERS)
     for _, message, fix in problems:
         shape.problem(f"{path}.sql", message, fix)
     if None in (name, sql, column, op, threshold) or op not in ALERT_OPERATORS:
@@ -400,7 +402,7 @@ def check_dashboards(draft: Draft) -> None:
 
 
 def _reads(sql: str) -> list[tuple[str, str]]:
-    return [(ref.layer, ref.table) for ref in table_references(sql)[0]]
+    return [(ref.layer, ref.table) for ref in table_references(sql, DASHBOARD_EXTRA_LAYERS)[0]]
 
 
 def _unique(shape: _Shape, names: list[tuple[str, str]], what: str) -> None:
@@ -413,7 +415,7 @@ def _unique(shape: _Shape, names: list[tuple[str, str]], what: str) -> None:
 
 def _known_columns(draft: Draft, output_columns, lineage_error) -> dict[str, dict[str, str]]:
     """`layer.table -> columns` of every table a dashboard may read: bronze and silver as declared
-    (technical columns included), gold as its SQL selects them, and the run records."""
+    (technical columns included), gold as its SQL selects them, and the run records (`ops.*`)."""
     technical = {"bronze": (SOURCE_FILE, INGESTED_AT, RESCUED_DATA), "silver": LINEAGE_COLUMNS}
     schema: dict[str, dict[str, str]] = {}
     for layer in ("bronze", "silver"):
@@ -426,7 +428,7 @@ def _known_columns(draft: Draft, output_columns, lineage_error) -> dict[str, dic
                 )
             schema[f"{layer}.{item.table.lower()}"] = columns | dict.fromkeys(technical[layer], "string")
     for name, ddl in RECORD_TABLES.items():
-        schema[f"silver.{name}"] = dict(part.strip().split(" ", 1) for part in ddl.split(","))
+        schema[f"{OPS}.{name}"] = dict(part.strip().split(" ", 1) for part in ddl.split(","))
     for item in draft.of("gold"):
         try:
             schema[f"gold.{item.table.lower()}"] = dict.fromkeys(output_columns(item.sql, schema), "")
