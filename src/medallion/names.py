@@ -19,6 +19,7 @@ __all__ = [
     "IS_DELETE",
     "LINEAGE_COLUMNS",
     "LINEAGE_TABLE",
+    "LINEAGE_VIEW",
     "METRICS_TABLE",
     "OPERATIONS_TABLE",
     "OPS",
@@ -80,7 +81,8 @@ RECORD_TABLES = {
     OPERATIONS_TABLE: (
         "run_id string, table string, kind string, status string, rows_read long, rows_written long, "
         "rows_quarantined long, rows_duplicates long, rows_warned long, seconds double, message string, "
-        "recorded_at timestamp"
+        "recorded_at timestamp, lineage array<struct<table: string, version: long, upstream: string, "
+        "upstream_from: long, upstream_to: long>>"
     ),
     METRICS_TABLE: (
         "run_id string, table string, rule string, function string, criticality string, on_error string, "
@@ -90,13 +92,18 @@ RECORD_TABLES = {
         "run_id string, table string, rule string, metric string, value double, threshold double, "
         "action string, spec_row int, description string, recorded_at timestamp"
     ),
-    # which landing files fed a bronze version, which bronze versions a silver version, which silver
-    # versions a gold version (`upstream` is a file path or `layer.table`; versions inclusive, null for files)
+    # A view of run_log's `lineage` column, one row per input of a version written: which landing files
+    # fed a bronze version, which bronze versions a silver version, which silver versions a gold version
+    # (`upstream` is a file path or `layer.table`; versions inclusive, null for a file).
     LINEAGE_TABLE: (
         "run_id string, table string, version long, upstream string, upstream_from long, "
         "upstream_to long, recorded_at timestamp"
     ),
 }
+LINEAGE_VIEW = (  # the SELECT of LINEAGE_TABLE over OPERATIONS_TABLE ({run_log}: its quoted name)
+    "SELECT run_id, item.table, item.version, item.upstream, item.upstream_from, item.upstream_to, recorded_at "
+    "FROM {run_log} LATERAL VIEW explode(lineage) AS item"
+)
 
 # Delta table properties the framework sets.
 TABLE_PROPERTY_PREFIX = "medallion."

@@ -65,6 +65,14 @@ def test_lineage_leads_from_each_gold_version_to_the_landing_files_it_came_from(
                 landed = {f.name for f in (demo_job.landing / sources[table]).iterdir() if f.is_file()}
                 assert {f.rsplit("/", 1)[-1] for f in files} == landed, table
 
+    # the ops schema's `lineage` view: one row per input of each version written, every layer
+    view = spark.table(ctx.table("ops", "lineage"))
+    assert {r[0].split(".")[0] for r in view.select("table").distinct().collect()} == {
+        "bronze",
+        "silver",
+        "gold",
+    }
+
     # `medallion history` shows what each bronze and silver version took in
     silver = table_history(spark, ctx, "silver", "fact_order", limit=100)
     assert any(h["upstream"].startswith("bronze.orders@") for h in silver), silver

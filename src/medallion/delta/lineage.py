@@ -20,10 +20,10 @@ from delta.tables import DeltaTable
 
 from medallion.delta.run_marks import commit_batch, commit_run_id
 from medallion.delta.tables import current_version, table_exists
-from medallion.names import LINEAGE_TABLE, OPS
+from medallion.names import LINEAGE_TABLE, LINEAGE_VIEW, OPERATIONS_TABLE, OPS, RECORD_TABLES
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from medallion.context import RunContext
 
@@ -42,19 +42,26 @@ class LineageEdge:
     last: int | None = None
 
 
-def versions_by_batch(spark: SparkSession, name: str, since: int | None, run_id: str) -> dict[int, list[int]]:
-    """The versions of `name` after version `since` that each micro-batch of run `run_id` committed."""
-    now = current_version(spark, name)
-    if now is None or (since is not None and now <= since):
+def versions_by_batch(spark: SparkSession, name: str, batches: set[int], run_id: str) -> dict[int, list[int]]:
+    """The versions of `name` that the micro-batches `batches` of run `run_id` committed.
+
+    Read from the newest commits back (a stream's batch ids only grow, so they are the newest), in
+    one history read for the usual run of a few batches."""
+    if not batches:
         return {}
-    depth = now - (since if since is not None else -1)
-    found: dict[int, list[int]] = {}
-    for row in DeltaTable.forName(spark, name).history(depth).collect():
-        commit = row.asDict(recursive=True)
-        batch = commit_batch(commit)
-        if batch is not None and commit_run_id(commit) == run_id:
-            found.setdefault(batch, []).append(int(commit["version"]))
-    return found
+    depth, oldest = 2 * len(batches) + 2, min(batches)
+    while True:
+        commits = [r.asDict(recursive=True) for r in DeltaTable.forName(spark, name).history(depth).collect()]
+        found: dict[int, list[int]] = {}
+        for commit in commits:
+            batch = commit_batch(commit)
+            if batch in batches and commit_run_id(commit) == run_id:
+                found.setdefault(batch, []).append(int(commit["version"]))
+        last = commits[-1] if commits else {}
+        batch = commit_batch(last)
+        if len(commits) < depth or batch is None or batch < oldest or commit_run_id(last) != run_id:
+            return found  # reached a commit from before this run
+        depth *= 2
 
 
 def edges_by_batch(versions: dict[int, list[int]], inputs: dict[int, list[tuple]]) -> list[LineageEdge]:
@@ -83,11 +90,8 @@ def trace(spark: SparkSession, ctx: RunContext, table: str, version: int | None 
     """Walk the lineage rows from `table` (`layer.name`) at `version` (default: its newest) down to the
     landing files. A gold version is read from the build it carries; a bronze or silver version
     holds everything its earlier versions took in."""
-    records = ctx.table(OPS, LINEAGE_TABLE)
     found = Trace()
-    if not table_exists(spark, records):
-        return found
-    rows = [r.asDict() for r in spark.table(records).collect()]
+    rows = [r.asDict() for r in _lineage_frame(spark, ctx).collect()]
     pending = [(table.lower(), version)]
     while pending:
         label, at = pending.pop()
@@ -138,17 +142,22 @@ def _incarnation(spark: SparkSession, name: str, at: int) -> tuple[Any, list[tup
 
 def lineage_rows(spark: SparkSession, ctx: RunContext, table: str) -> dict[int, list[dict[str, Any]]]:
     """The lineage rows of `table` (`layer.name`) by version, for `medallion history`."""
-    records = ctx.table(OPS, LINEAGE_TABLE)
-    if not table_exists(spark, records):
-        return {}
     layer, name = table.split(".", 1)
     created, _ = _incarnation(spark, ctx.table(layer, name), -1)
     found: dict[int, list[dict[str, Any]]] = {}
-    for row in spark.table(records).where(f"`table` = '{table.lower()}'").collect():
+    for row in _lineage_frame(spark, ctx).where(f"`table` = '{table.lower()}'").collect():
         if row["recorded_at"] < created:
             continue  # an earlier incarnation's (a full refresh recreated the table)
         found.setdefault(int(row["version"]), []).append(row.asDict())
     return found
+
+
+def _lineage_frame(spark: SparkSession, ctx: RunContext) -> DataFrame:
+    """One row per input of a version written (the `lineage` view's query, so it needs no view)."""
+    run_log = ctx.table(OPS, OPERATIONS_TABLE)
+    if not table_exists(spark, run_log):
+        return spark.createDataFrame([], RECORD_TABLES[LINEAGE_TABLE])
+    return spark.sql(LINEAGE_VIEW.format(run_log=run_log))
 
 
 def describe(rows: list[dict[str, Any]]) -> str:

@@ -1,8 +1,9 @@
 """What a layer reports about one table in one run, and the run records kept as Delta tables.
 
 `TableRun` is returned by every layer function and handed to the job as the notebook's exit value.
-`run_log` keeps one row per table per task run (or replay): counts, duration, status; the
-`lineage` table what each version written took in (`medallion.delta.lineage`).
+`run_log` keeps one row per table per task run (or replay): counts, duration, status, and what each
+version written took in (its `lineage` column; the `lineage` view has one row per input,
+`medallion.delta.lineage`).
 Records are appends only, so tasks of one job writing at once never conflict, and history is kept
 for trends. Data quality adds its own records (`medallion.quality.records`) through `append_records`.
 """
@@ -21,8 +22,8 @@ from typing import TYPE_CHECKING
 
 from medallion.context import OPS, RunContext
 from medallion.delta.lineage import LineageEdge
-from medallion.delta.tables import creating
-from medallion.names import LINEAGE_TABLE, OPERATIONS_TABLE, RECORD_TABLES
+from medallion.delta.tables import creating, table_exists
+from medallion.names import LINEAGE_TABLE, LINEAGE_VIEW, OPERATIONS_TABLE, RECORD_TABLES
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "TableRun",
     "append_records",
+    "ensure_lineage_view",
     "exit_value",
     "new_run_id",
     "now",
@@ -86,39 +88,41 @@ def new_run_id() -> str:
 def record_operation(
     spark: SparkSession, ctx: RunContext, run: TableRun, run_id: str, kind: str = "build", message: str = ""
 ) -> None:
-    """One `run_log` row for a build or replay of one table, and its lineage rows."""
+    """One `run_log` row (with its lineage) for a build or replay of one table."""
     append_records(
         spark, ctx, OPERATIONS_TABLE, _OPERATIONS_SCHEMA, [_operation_row(run, run_id, kind, message)]
     )
-    _record_lineage(spark, ctx, [run], run_id)
+    if run.lineage:
+        ensure_lineage_view(spark, ctx)
 
 
 def record_layer_runs(spark: SparkSession, ctx: RunContext, runs: list[TableRun], run_id: str) -> None:
-    """`run_log` rows for a bronze or gold task's tables (kind = their layer), in one append;
-    tables that had nothing to do are left out, so a run with nothing new writes nothing."""
-    rows = [
-        _operation_row(r, run_id, r.layer, r.details.get("error", "")) for r in runs if r.status != "skipped"
-    ]
+    """`run_log` rows (with their lineage) for a bronze or gold task's tables (kind = their layer), in
+    one append; tables that had nothing to do are left out, so a run with nothing new writes nothing."""
+    done = [r for r in runs if r.status != "skipped"]
+    rows = [_operation_row(r, run_id, r.layer, r.details.get("error", "")) for r in done]
     append_records(spark, ctx, OPERATIONS_TABLE, _OPERATIONS_SCHEMA, rows)
-    _record_lineage(spark, ctx, runs, run_id)
+    if any(r.lineage for r in done):
+        ensure_lineage_view(spark, ctx)
 
 
-def _record_lineage(spark: SparkSession, ctx: RunContext, runs: list[TableRun], run_id: str) -> None:
-    at = now()
-    rows = [
-        (run_id, f"{r.layer}.{r.table}", e.version, e.upstream, e.first, e.last, at)
-        for r in runs
-        for e in r.lineage
-    ]
-    append_records(spark, ctx, LINEAGE_TABLE, RECORD_TABLES[LINEAGE_TABLE], rows)
+def ensure_lineage_view(spark: SparkSession, ctx: RunContext) -> None:
+    """The `lineage` view over run_log (lineage rides on the run's own record: no second write)."""
+    view = ctx.table(OPS, LINEAGE_TABLE)
+    if not table_exists(spark, view):
+        spark.sql(
+            f"CREATE VIEW IF NOT EXISTS {view} AS "
+            + LINEAGE_VIEW.format(run_log=ctx.table(OPS, OPERATIONS_TABLE))
+        )
 
 
 def _operation_row(run: TableRun, run_id: str, kind: str, message: str) -> tuple:
     details = run.details
+    lineage = [(f"{run.layer}.{run.table}", e.version, e.upstream, e.first, e.last) for e in run.lineage]
     return (
         run_id or new_run_id(), run.table, kind, run.status, run.rows_read, run.rows_written,
         int(details.get("quarantined", 0)), int(details.get("duplicates", 0)), int(details.get("warned", 0)),
-        round(run.seconds, 3), str(message)[:2000], now(),
+        round(run.seconds, 3), str(message)[:2000], now(), lineage,
     )  # fmt: skip
 
 
@@ -133,5 +137,8 @@ def append_records(spark: SparkSession, ctx: RunContext, name: str, schema: str,
         return
     table = ctx.table(OPS, name)
     frame = spark.createDataFrame(rows, schema)
-    creating(lambda: frame.write.format("delta").mode("append").saveAsTable(table))
+    # mergeSchema: a record table written by an older version gains the new columns
+    creating(
+        lambda: frame.write.format("delta").mode("append").option("mergeSchema", "true").saveAsTable(table)
+    )
     log.info("%d row(s) recorded in %s", len(rows), table)

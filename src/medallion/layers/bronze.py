@@ -27,7 +27,6 @@ from medallion.delta.lineage import edges_by_batch, versions_by_batch
 from medallion.delta.run_marks import batch_marked, current_run_id, snapshot_checkpoint
 from medallion.delta.run_records import TableRun, timed
 from medallion.delta.streams import run_batches
-from medallion.delta.tables import current_version
 from medallion.environment import on_databricks
 from medallion.errors import SchemaDriftError
 from medallion.layers.bronze_read import MALFORMED, NEW_FIELDS, read_by_name
@@ -67,13 +66,12 @@ def ingest(spark: SparkSession, source: BronzeSpec, ctx: RunContext) -> TableRun
         snapshot_checkpoint(
             spark, ctx.checkpoint_root, ctx.checkpoint("bronze", source.table)
         )  # for a rollback
-        since = current_version(spark, target)
         files: dict[int, list[str]] = {}  # batch id -> the landing files it wrote
         if on_databricks():
             rows = _auto_loader(spark, source, ctx, landing, target, files)
         else:
             rows = _by_name(spark, source, ctx, landing, target, files)
-        versions = versions_by_batch(spark, target, since, current_run_id(spark)) if files else {}
+        versions = versions_by_batch(spark, target, set(files), current_run_id(spark))
         run.lineage = edges_by_batch(versions, {b: [(f,) for f in names] for b, names in files.items()})
         run.rows_read = run.rows_written = rows
         if rows == 0:

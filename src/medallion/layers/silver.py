@@ -23,7 +23,7 @@ from medallion.delta.run_records import TableRun, new_run_id, record_operation, 
 from medallion.delta.silver_tables import SilverTarget, ensure_tables, reset
 from medallion.delta.stream_progress import mark_read, nothing_new, source_state
 from medallion.delta.streams import delta_source_range, run_batches
-from medallion.delta.tables import TableGuard, current_version
+from medallion.delta.tables import TableGuard
 from medallion.layers.silver_batch import process_batch, quality_run
 from medallion.layers.transforms import conform
 from medallion.logs import for_table
@@ -86,7 +86,6 @@ def build(
                 snapshot_checkpoint(spark, ctx.checkpoint_root, ctx.checkpoint("silver", table.table))
                 stream_options = {**(stream_options or {}), **_stream_start(spark, target, checkpoint)}
                 quality = quality_run(spark, table, target, run_id)
-                since = current_version(spark, target.name)
 
                 def process(batch: DataFrame, batch_id: int) -> None:
                     with batch_marked(batch_id, spark, batch.sparkSession):  # its commits, for the lineage
@@ -98,7 +97,7 @@ def build(
                 # The checkpoint belongs to this incarnation of the table: a rebuilt table starts afresh.
                 offsets = run_batches(bronze_rows, process, checkpoint, f"silver_{table.table}")
                 mark_read(checkpoint, bronze_state)
-                run.lineage = _lineage(spark, target.name, since, offsets, f"bronze.{table.source_table}")
+                run.lineage = _lineage(spark, target.name, offsets, f"bronze.{table.source_table}")
         except Exception as exc:
             error = exc
     _fill(run, counts, full_refresh)
@@ -125,14 +124,14 @@ def build(
     return run
 
 
-def _lineage(spark: SparkSession, name: str, since, offsets: dict, upstream: str) -> list[LineageEdge]:
+def _lineage(spark: SparkSession, name: str, offsets: dict, upstream: str) -> list[LineageEdge]:
     """The bronze versions each silver version of this run took in (from each batch's offsets)."""
     inputs = {}
     for batch, (start, end) in offsets.items():
         read = delta_source_range(start, end)
         if read is not None:
             inputs[batch] = [(upstream.lower(), *read)]
-    return edges_by_batch(versions_by_batch(spark, name, since, current_run_id(spark)), inputs)
+    return edges_by_batch(versions_by_batch(spark, name, set(inputs), current_run_id(spark)), inputs)
 
 
 def _stream_start(spark: SparkSession, target: SilverTarget, checkpoint: str) -> dict[str, str]:

@@ -428,13 +428,24 @@ def _known_columns(draft: Draft, output_columns, lineage_error) -> dict[str, dic
                 )
             schema[f"{layer}.{item.table.lower()}"] = columns | dict.fromkeys(technical[layer], "string")
     for name, ddl in RECORD_TABLES.items():
-        schema[f"{OPS}.{name}"] = dict(part.strip().split(" ", 1) for part in ddl.split(","))
+        schema[f"{OPS}.{name}"] = dict(part.strip().split(" ", 1) for part in _top_level(ddl))
     for item in draft.of("gold"):
         try:
             schema[f"gold.{item.table.lower()}"] = dict.fromkeys(output_columns(item.sql, schema), "")
         except lineage_error:
             continue  # reported by the gold checks; a dashboard reading it is not checked
     return {table: columns for table, columns in schema.items() if columns}
+
+
+def _top_level(ddl: str) -> list[str]:
+    """The column definitions of a DDL string (commas inside `array<struct<...>>` do not split)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(ddl):
+        depth += {"<": 1, ">": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(ddl[start:i])
+            start = i + 1
+    return [*parts, ddl[start:]]
 
 
 def _check_dataset(shape: _Shape, dataset: Dataset, schema, output_columns, lineage_error) -> Dataset | None:
