@@ -11,6 +11,7 @@
 # MAGIC |---|---|---|
 # MAGIC | `predictive_optimization` | `false` | `true`: the schemas get predictive optimization instead of OPTIMIZE and VACUUM |
 # MAGIC | `force` | `false` | `true`: OPTIMIZE and VACUUM every table now, due or not |
+# MAGIC | `tables` | empty | only these tables of `table_maintenance.csv`, comma separated (`name` or `layer.name`) |
 # MAGIC | `target` | `dev` | bundle target whose variables fill the empty widgets below |
 # MAGIC | `catalog`, `*_schema`, `landing_root`, `checkpoint_root` | from the target | where things are |
 
@@ -35,7 +36,7 @@ from medallion.logs import set_log_context
 from medallion.params import context_from_widgets, declare_widgets, parse_flag
 from medallion.specs import load_specs
 
-declare_widgets(dbutils, predictive_optimization="false", force="false", run_id="")
+declare_widgets(dbutils, predictive_optimization="false", force="false", tables="", run_id="")
 ctx = context_from_widgets(dbutils)
 # run id and task on every log line (JSON lines on Databricks)
 set_log_context(run_id=dbutils.widgets.get("run_id"), task="maintenance")
@@ -46,7 +47,8 @@ force = parse_flag("force", dbutils.widgets.get("force"))
 
 # COMMAND ----------
 
-runs = run_maintenance(spark, ctx, specs, predictive=predictive, force=force)
+tables = dbutils.widgets.get("tables")  # empty: every table of table_maintenance.csv
+runs = run_maintenance(spark, ctx, specs, predictive=predictive, force=force, tables=tables)
 for run in runs:
     print(f"{run.table}: {run.status}, files {run.rows_read} -> {run.rows_written}, {run.seconds:.1f}s")
 record_layer_runs(spark, ctx, runs, dbutils.widgets.get("run_id"))

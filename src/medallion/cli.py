@@ -105,6 +105,13 @@ def _parser() -> argparse.ArgumentParser:
         help="drop this silver table (with its change log and quarantine) and rebuild it from bronze; "
         "needed after changing its keys, sequence, tracked columns or SCD type (repeatable)",
     )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a job parameter for this run, e.g. tables=fact_order for the maintenance job (repeatable)",
+    )
     p.set_defaults(handler=_run)
 
     p = sub.add_parser("sql", help="run a SQL query on the local lakehouse")
@@ -384,9 +391,14 @@ def _run(args) -> int:
     from medallion.runtime.runner import run_job
     from medallion.runtime.session import get_spark
 
+    parameters = {"full_refresh": ",".join(args.full_refresh)} if args.full_refresh else {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"--param {item!r}: write NAME=VALUE, e.g. --param tables=fact_order")
+        parameters[name.strip()] = value.strip()
     bundle, target = _bundle_and_target(args)
     spark = get_spark(bundle, target)
-    parameters = {"full_refresh": ",".join(args.full_refresh)} if args.full_refresh else None
     result = run_job(
         spark, bundle, target, job=args.job, tasks=args.task, tables=args.table, parameters=parameters
     )

@@ -81,3 +81,17 @@ def test_a_table_not_built_yet_is_skipped(spark, schema):
         spark, TableMaintenance("gold.nothing"), f"spark_catalog.{schema}.nothing", now=datetime.now(UTC)
     )
     assert run.status == "skipped" and run.details["reason"] == "not built yet"
+
+
+def test_the_tables_parameter_picks_rows_by_name_or_layer_name_and_refuses_unknown_ones():
+    from medallion.errors import ParameterError
+    from medallion.layers.maintenance import _chosen
+
+    rows = (TableMaintenance("silver.fact_order"), TableMaintenance("gold.daily_sales"))
+    assert _chosen(rows, "") == list(rows)
+    assert _chosen(rows, "fact_order") == [rows[0]]
+    assert _chosen(rows, " gold.daily_sales ;FACT_ORDER") == list(rows)
+    with pytest.raises(
+        ParameterError, match=r"tables=dim_x: not in table_maintenance.csv .*fix the 'tables'"
+    ):
+        _chosen(rows, "fact_order,dim_x")

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 from medallion.delta.run_marks import prune_snapshots
 from medallion.delta.run_records import TableRun, timed
 from medallion.delta.tables import table_exists
+from medallion.errors import ParameterError
 from medallion.logs import for_table
-from medallion.specs.kinds.maintenance import ROLLBACK_WINDOW_HOURS, TableMaintenance
+from medallion.specs.kinds.maintenance import MAINTENANCE_FILE, ROLLBACK_WINDOW_HOURS, TableMaintenance
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -111,10 +112,18 @@ def _due(spark: SparkSession, name: str, spec: TableMaintenance, now: datetime) 
 
 
 def run_maintenance(
-    spark: SparkSession, ctx: RunContext, specs: Specs, *, predictive: bool = False, force: bool = False
+    spark: SparkSession,
+    ctx: RunContext,
+    specs: Specs,
+    *,
+    predictive: bool = False,
+    force: bool = False,
+    tables: str = "",
 ) -> list[TableRun]:
-    """Every table of `table_maintenance.csv`; with `predictive`, the layer schemas get predictive
-    optimization (Databricks) instead of OPTIMIZE and VACUUM."""
+    """Every table of `table_maintenance.csv` (or those named in `tables`, comma separated: `name` or
+    `layer.name`); with `predictive`, the layer schemas get predictive optimization (Databricks)
+    instead of OPTIMIZE and VACUUM."""
+    chosen = _chosen(specs.of("maintenance"), tables)
     if predictive:
         for layer in ("bronze", "silver", "gold"):
             spark.sql(f"ALTER SCHEMA {ctx.schema(layer)} ENABLE PREDICTIVE OPTIMIZATION")
@@ -123,9 +132,24 @@ def run_maintenance(
         maintain(
             spark, spec, ctx.table(*spec.table.split(".", 1)), now=now, predictive=predictive, force=force
         )
-        for spec in specs.of("maintenance")
+        for spec in chosen
     ]
     pruned = prune_snapshots(ctx.checkpoint_root, ROLLBACK_WINDOW_HOURS)  # runs past the rollback window
     if pruned:
         log.info("checkpoint copies of %d run(s) past the rollback window removed", len(pruned))
     return runs
+
+
+def _chosen(items: tuple[TableMaintenance, ...], tables: str) -> list[TableMaintenance]:
+    names = [n.strip().lower() for n in tables.replace(";", ",").split(",") if n.strip()]
+    if not names:
+        return list(items)
+    found = [i for i in items if i.table.lower() in names or i.table.split(".", 1)[1].lower() in names]
+    known = {n for i in items for n in (i.table.lower(), i.table.split(".", 1)[1].lower())}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ParameterError(
+            f"tables={', '.join(unknown)}: not in {MAINTENANCE_FILE} (its tables: "
+            f"{', '.join(i.table for i in items) or 'none'}); fix the 'tables' parameter or add a row"
+        )
+    return found

@@ -77,3 +77,10 @@ def test_flags(text, value):
 def test_a_bad_flag_names_the_parameter():
     with pytest.raises(ParameterError, match="force='maybe'"):
         parse_flag("force", "maybe")
+
+
+def test_a_job_parameter_on_the_command_line_must_be_name_equals_value(project_root, capsys):
+    from medallion import cli
+
+    assert cli.main(["--project-dir", str(project_root), "run", "--param", "tables"]) == 2
+    assert "--param 'tables': write NAME=VALUE" in capsys.readouterr().err
