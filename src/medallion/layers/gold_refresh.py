@@ -25,7 +25,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from medallion.delta.tables import last_commit
+from medallion.delta.tables import last_commit, last_write
 from medallion.specs.model import GoldSpec
 
 if TYPE_CHECKING:
@@ -48,8 +48,9 @@ def refresh_fingerprint(table: GoldSpec) -> str:
 
 
 def upstream_state(spark: SparkSession, name: str, with_id: bool) -> dict[str, Any]:
-    """An upstream table's current version (and Delta table id, to notice a recreated table)."""
-    commit = last_commit(spark, name)
+    """An upstream table's current version (and Delta table id, to notice a recreated table): that of
+    its last commit that wrote rows, so the maintenance job's OPTIMIZE does not make gold rebuild."""
+    commit = last_write(spark, name) or last_commit(spark, name)
     state: dict[str, Any] = {"version": None if commit is None else int(commit["version"])}
     if with_id and commit is not None:
         state["id"] = str(DeltaTable.forName(spark, name).detail().first()["id"])
