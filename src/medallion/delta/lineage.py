@@ -27,7 +27,16 @@ if TYPE_CHECKING:
 
     from medallion.context import RunContext
 
-__all__ = ["LineageEdge", "Trace", "describe", "edges_by_batch", "lineage_rows", "trace", "versions_by_batch"]
+__all__ = [
+    "LineageEdge",
+    "Trace",
+    "batch_commits",
+    "describe",
+    "edges_by_batch",
+    "lineage_rows",
+    "trace",
+    "versions_by_batch",
+]
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +52,14 @@ class LineageEdge:
 
 
 def versions_by_batch(spark: SparkSession, name: str, batches: set[int], run_id: str) -> dict[int, list[int]]:
-    """The versions of `name` that the micro-batches `batches` of run `run_id` committed.
+    """The versions of `name` that the micro-batches `batches` of run `run_id` committed."""
+    found = batch_commits(spark, name, batches, run_id)
+    return {batch: [int(c["version"]) for c in commits] for batch, commits in found.items()}
+
+
+def batch_commits(spark: SparkSession, name: str, batches: set[int], run_id: str) -> dict[int, list[dict]]:
+    """The commits (rows of DESCRIBE HISTORY) of `name` that the micro-batches `batches` of run
+    `run_id` made.
 
     Read from the newest commits back (a stream's batch ids only grow, so they are the newest), in
     one history read for the usual run of a few batches."""
@@ -52,11 +68,11 @@ def versions_by_batch(spark: SparkSession, name: str, batches: set[int], run_id:
     depth, oldest = 2 * len(batches) + 2, min(batches)
     while True:
         commits = [r.asDict(recursive=True) for r in DeltaTable.forName(spark, name).history(depth).collect()]
-        found: dict[int, list[int]] = {}
+        found: dict[int, list[dict]] = {}
         for commit in commits:
             batch = commit_batch(commit)
             if batch in batches and commit_run_id(commit) == run_id:
-                found.setdefault(batch, []).append(int(commit["version"]))
+                found.setdefault(batch, []).append(commit)
         last = commits[-1] if commits else {}
         batch = commit_batch(last)
         if len(commits) < depth or batch is None or batch < oldest or commit_run_id(last) != run_id:

@@ -23,7 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from medallion.context import RunContext
-from medallion.delta.lineage import edges_by_batch, versions_by_batch
+from medallion.delta.lineage import batch_commits, edges_by_batch
 from medallion.delta.run_marks import batch_marked, current_run_id, snapshot_checkpoint
 from medallion.delta.run_records import TableRun, timed
 from medallion.delta.streams import run_batches
@@ -68,11 +68,14 @@ def ingest(spark: SparkSession, source: BronzeSpec, ctx: RunContext) -> TableRun
         )  # for a rollback
         files: dict[int, list[str]] = {}  # batch id -> the landing files it wrote
         if on_databricks():
-            rows = _auto_loader(spark, source, ctx, landing, target, files)
+            _auto_loader(spark, source, ctx, landing, target, files)
         else:
-            rows = _by_name(spark, source, ctx, landing, target, files)
-        versions = versions_by_batch(spark, target, set(files), current_run_id(spark))
+            _by_name(spark, source, ctx, landing, target, files)
+        # Rows from the batches' own commits: counting them would cost another pass over each batch.
+        commits = batch_commits(spark, target, set(files), current_run_id(spark))
+        versions = {batch: [int(c["version"]) for c in found] for batch, found in commits.items()}
         run.lineage = edges_by_batch(versions, {b: [(f,) for f in names] for b, names in files.items()})
+        rows = sum(_rows_written(c) for found in commits.values() for c in found)
         run.rows_read = run.rows_written = rows
         if rows == 0:
             run.status = "skipped"
@@ -100,7 +103,7 @@ def auto_loader_options(source: BronzeSpec, schema_location: str) -> dict[str, s
 
 def _auto_loader(
     spark: SparkSession, source: BronzeSpec, ctx: RunContext, landing: str, target: str, files: dict
-) -> int:
+) -> None:
     """On Databricks: Auto Loader finds and reads the new files; each micro-batch is appended like the
     local ones (idempotent, its files noted for the lineage)."""
     checkpoint = ctx.checkpoint("bronze", source.table)
@@ -109,14 +112,12 @@ def _auto_loader(
     if source.schema_evolution != "add_columns":
         reader = reader.schema(source_schema_ddl(source).rsplit(", ", 1)[0])
     app_id = _writer_id(checkpoint)
-    written: list[int] = []
 
     def process(batch: DataFrame, batch_id: int) -> None:
-        batch = batch.persist()
+        batch = batch.persist()  # read twice: its files, then the append
         try:
             names = sorted(r[0] for r in batch.select(SOURCE_FILE).distinct().collect())
             if names:
-                written.append(batch.count())
                 _append(spark, batch, target, app_id, batch_id, source.schema_evolution == "add_columns")
                 files[batch_id] = names
         finally:
@@ -125,22 +126,20 @@ def _auto_loader(
     run_batches(
         reader.load(landing).transform(_with_audit_columns), process, checkpoint, f"bronze_{source.table}"
     )
-    return sum(written)
 
 
 def _by_name(
     spark: SparkSession, source: BronzeSpec, ctx: RunContext, landing: str, target: str, files: dict
-) -> int:
+) -> None:
     """Locally: the file stream finds the new files of each micro-batch; `read_by_name` reads them; an
     idempotent Delta append (txnAppId/txnVersion) writes them, so a rerun of a batch writes nothing."""
     checkpoint = ctx.checkpoint("bronze", source.table)
     app_id = _writer_id(checkpoint)
-    written: list[int] = []
 
     def process(batch: DataFrame, batch_id: int) -> None:
         names = sorted(r[0] for r in batch.distinct().collect())
         if names:
-            written.append(_write_files(spark, source, target, names, app_id, batch_id))
+            _write_files(spark, source, target, names, app_id, batch_id)
             files[batch_id] = names
 
     new_files = (
@@ -150,17 +149,18 @@ def _by_name(
         .select(F.col("_metadata.file_path"))
     )
     run_batches(new_files, process, checkpoint, f"bronze_{source.table}")
-    return sum(written)
 
 
 def _write_files(
     spark: SparkSession, source: BronzeSpec, target: str, files: list[str], app_id: str, batch_id: int
-) -> int:
-    frame = read_by_name(spark, source, files).persist()
+) -> None:
+    frame = read_by_name(spark, source, files)
+    if source.schema_evolution != "rescue":
+        frame = (
+            frame.persist()
+        )  # read twice: its new fields decide the write (rescue keeps them as they come)
     try:
-        new = (
-            _new_fields(frame) if source.schema_evolution != "rescue" else {}
-        )  # rescue keeps them as they come
+        new = _new_fields(frame) if source.schema_evolution != "rescue" else {}
         if new and source.schema_evolution == "fail":
             raise _drift_error(source, new)
         added = (
@@ -179,11 +179,9 @@ def _write_files(
             F.current_timestamp().alias(INGESTED_AT),
             *[F.col(NEW_FIELDS)[field].alias(field) for field in added],
         )
-        count = frame.count()
         _append(spark, rows, target, app_id, batch_id, bool(added))
         if added:
             log.warning("bronze %s: new columns %s added (schema_evolution add_columns)", source.table, added)
-        return count
     finally:
         frame.unpersist()
 
@@ -201,6 +199,10 @@ def _append(
             .option("mergeSchema", str(merge).lower())
             .saveAsTable(target)
         )
+
+
+def _rows_written(commit: dict) -> int:
+    return int((commit.get("operationMetrics") or {}).get("numOutputRows", 0))
 
 
 def _new_fields(frame: DataFrame) -> dict[str, list[str]]:
