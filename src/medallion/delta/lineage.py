@@ -97,9 +97,8 @@ class Trace:
 
     tables: dict[str, int] = field(default_factory=dict)  # layer.table -> version
     files: set[str] = field(default_factory=set)
-    edges: list[tuple[str, int, str, int | None]] = field(
-        default_factory=list
-    )  # (table, version, up, up_version)
+    # (table, version, upstream, upstream version): None for a landing file
+    edges: list[tuple[str, int, str, int | None]] = field(default_factory=list)
 
 
 def trace(spark: SparkSession, ctx: RunContext, table: str, version: int | None = None) -> Trace:
