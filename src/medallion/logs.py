@@ -5,20 +5,24 @@ Nothing here runs on import: notebooks call `configure()` (from `_bootstrap`), t
 `--log-format json` or MEDALLION_LOG_FORMAT=json asks for JSON. Only the `medallion` logger gets a
 handler; the root logger is left to the host (Databricks, pytest, the CLI).
 
-The context (run id, task, table) is process-wide, not per thread: micro-batch callbacks run on
-Spark's callback thread, and a task builds one table at a time.
+The context (run id, task, table) lives in a context variable, so tasks running side by side (a
+for-each task's iterations in threads) each keep their own; a stream's micro-batch callbacks, which
+run on Spark's callback thread, are run in the context of the code that started the stream
+(`medallion.delta.streams`).
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import wraps
+from types import MappingProxyType
 from typing import TextIO
 
 from medallion.environment import on_databricks
@@ -26,29 +30,33 @@ from medallion.environment import on_databricks
 __all__ = ["CONTEXT_FIELDS", "JsonLines", "configure", "for_table", "log_context", "set_log_context"]
 
 CONTEXT_FIELDS = ("run_id", "task", "table")
-_context: dict[str, str] = {}
+# Never changed in place: set_log_context sets a new mapping.
+_context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
+    "medallion_log_context", default=MappingProxyType({})
+)
 _HANDLER_NAME = "medallion"
 
 
 def set_log_context(**fields: str | None) -> None:
     """Set (or, with an empty value, clear) fields of the context every log line carries."""
+    context = dict(_context.get())
     for key, value in fields.items():
         if value:
-            _context[key] = str(value)
+            context[key] = str(value)
         else:
-            _context.pop(key, None)
+            context.pop(key, None)
+    _context.set(context)
 
 
 @contextmanager
 def log_context(**fields: str | None) -> Iterator[None]:
     """The context fields set for the block, then restored."""
-    saved = dict(_context)
+    saved = _context.get()
     set_log_context(**fields)
     try:
         yield
     finally:
-        _context.clear()
-        _context.update(saved)
+        _context.set(saved)
 
 
 def for_table[F: Callable](layer: str) -> Callable[[F], F]:
@@ -70,7 +78,7 @@ class _WithContext(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         for key in CONTEXT_FIELDS:
             if not hasattr(record, key):
-                setattr(record, key, _context.get(key, ""))
+                setattr(record, key, _context.get().get(key, ""))
         return True
 
 
@@ -84,7 +92,7 @@ class JsonLines(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        line.update({key: getattr(record, key, "") or _context.get(key, "") for key in CONTEXT_FIELDS})
+        line.update({key: getattr(record, key, "") or _context.get().get(key, "") for key in CONTEXT_FIELDS})
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)

@@ -5,6 +5,7 @@ what each batch read of a Delta source (the lineage of what the batches wrote)."
 from __future__ import annotations
 
 import ast
+import contextvars
 import json
 from collections.abc import Callable
 from typing import Any
@@ -24,10 +25,12 @@ def run_batches(
     """Run `handle(batch, batch_id)` on each micro-batch of the streaming `frame` until it has caught up;
     returns each batch's (start, end) offsets of its first source (None for a start from the beginning)."""
     failure: list[BaseException] = []
+    # Callbacks run on Spark's callback thread: in the starter's context (its log fields, say).
+    context = contextvars.copy_context()
 
     def process(batch: DataFrame, batch_id: int) -> None:
         try:
-            handle(batch, batch_id)
+            context.run(handle, batch, batch_id)
         except BaseException as exc:  # kept: the stream reports it as a StreamingQueryException
             failure.append(exc)
             raise

@@ -20,6 +20,7 @@ __all__ = [
     "pending_refreshes",
     "select_tables",
     "silver_build_order",
+    "silver_waves",
     "table_lists",
 ]
 
@@ -29,15 +30,33 @@ log = logging.getLogger(__name__)
 
 
 def table_lists(specs: Specs) -> dict[str, list[str]]:
-    """Task values: `bronze_tables`, `silver_tables`, `gold_tables` (gold in dependency order).
+    """Task values: `bronze_tables`, `silver_reference_tables`, `silver_tables`, `gold_tables`.
 
-    Silver tables come after the tables their foreign-key rules read (dimensions before facts).
+    Silver is built in two waves, so that a table's foreign-key rules (`ref_table`) check against
+    a reference table this run has already loaded, while the tables of a wave run side by side:
+    first the tables other tables' rules read, one after another in build order (dimensions before
+    facts; a chain of references stays in order), then every other table, which no rule reads.
+    Neither list is empty while there are silver tables (a for-each task needs inputs).
     """
+    references, others = silver_waves(specs.silver)
     return {
         "bronze_tables": [s.table for s in specs.bronze],
-        "silver_tables": [s.table for s in silver_build_order(specs.silver)],
+        "silver_reference_tables": [s.table for s in references],
+        "silver_tables": [s.table for s in others],
         "gold_tables": [g.table for g in specs.gold],
     }
+
+
+def silver_waves(tables: tuple[SilverSpec, ...]) -> tuple[list[SilverSpec], list[SilverSpec]]:
+    """(tables another table's rules read, in build order; the rest). When no rule reads another
+    table, the first table moves to the first wave, so that neither is empty."""
+    ordered = silver_build_order(tables)
+    read = {ref for table in tables for ref in _references(table, tables)}
+    references = [t for t in ordered if t.table.lower() in read]
+    others = [t for t in ordered if t.table.lower() not in read]
+    if not references and others:
+        references.append(others.pop(0))
+    return references, others
 
 
 def silver_build_order(tables: tuple[SilverSpec, ...]) -> list[SilverSpec]:
@@ -51,16 +70,25 @@ def silver_build_order(tables: tuple[SilverSpec, ...]) -> list[SilverSpec]:
         if table in ordered or name in visiting:
             return  # placed already, or a reference cycle: keep spec order
         visiting.add(name)
-        for rule in table.rules:
-            ref = rule.check.get("check", {}).get("arguments", {}).get("ref_table")
-            if isinstance(ref, str) and ref.lower() in by_name and ref.lower() != name:
-                visit(by_name[ref.lower()])
+        for ref in _references(table, tables):
+            visit(by_name[ref])
         visiting.discard(name)
         ordered.append(table)
 
     for table in tables:
         visit(table)
     return ordered
+
+
+def _references(table: SilverSpec, tables: tuple[SilverSpec, ...]) -> list[str]:
+    """The other silver tables (lower case) the table's rules read, in rule order."""
+    names = {t.table.lower() for t in tables}
+    found: dict[str, None] = {}
+    for rule in table.rules:
+        ref = rule.check.get("check", {}).get("arguments", {}).get("ref_table")
+        if isinstance(ref, str) and ref.lower() in names and ref.lower() != table.table.lower():
+            found[ref.lower()] = None
+    return list(found)
 
 
 def ensure_schemas(spark: SparkSession, ctx: RunContext) -> None:

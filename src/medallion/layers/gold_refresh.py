@@ -13,7 +13,6 @@ keys SQL does not read, or more keys than MAX_KEYS.
 
 from __future__ import annotations
 
-import decimal
 import hashlib
 import logging
 import re
@@ -25,6 +24,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from medallion.delta.key_predicates import key_predicate, literal_renderer
 from medallion.delta.tables import last_commit, last_write
 from medallion.specs.model import GoldSpec
 
@@ -99,7 +99,7 @@ def plan_keyed_refresh(
             return KeyedRefresh(reason=f"{name} was recreated since the last build")
         if old["version"] > new["version"]:
             return KeyedRefresh(reason=f"{name} was recreated since the last build")
-    if not _literal_renderer(key_type):
+    if not literal_renderer(key_type):
         kind = key_type.simpleString()
         return KeyedRefresh(
             reason=f"refresh key {table.refresh_key} has type {kind}, which has no literal here"
@@ -131,34 +131,6 @@ def plan_keyed_refresh(
     return KeyedRefresh(
         keys=keys, predicate=key_predicate(table.refresh_key, keys, key_type), change_rows=rows
     )
-
-
-def key_predicate(column: str, keys: list[Any], key_type: Any) -> str:
-    """`col IN (...)` for `replaceWhere`, NULL-safe; FALSE when there are no keys."""
-    render = _literal_renderer(key_type)
-    values = [render(k) for k in keys if k is not None]
-    parts = [f"`{column}` IN ({', '.join(values)})"] if values else []
-    if any(k is None for k in keys):
-        parts.append(f"`{column}` IS NULL")
-    return " OR ".join(parts) or "FALSE"
-
-
-def _literal_renderer(data_type: Any):
-    """A function writing a Python value of `data_type` as a Spark SQL literal (None if unsupported)."""
-    name = data_type.typeName()
-    if name == "string":
-        return lambda v: "'" + str(v).replace("\\", "\\\\").replace("'", "\\'") + "'"
-    if name == "date":
-        return lambda v: f"DATE'{v.isoformat()}'"
-    if name in ("timestamp", "timestamp_ntz"):
-        return lambda v: f"TIMESTAMP'{v.isoformat(sep=' ')}'"
-    if name in ("integer", "long", "short", "byte"):
-        return lambda v: str(int(v))
-    if name == "decimal":
-        return lambda v: f"{decimal.Decimal(v)}BD"
-    if name == "boolean":
-        return lambda v: "TRUE" if v else "FALSE"
-    return None
 
 
 def _change_feed(spark: SparkSession, name: str, start: int, end: int) -> DataFrame:

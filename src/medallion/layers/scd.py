@@ -15,11 +15,13 @@ at any point, ends with the same table (the change-log and quarantine appends ar
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from medallion.delta.key_predicates import BatchKeys, keys_predicate
 from medallion.delta.side_tables import write_quarantine
 from medallion.delta.silver_tables import SilverTarget
 from medallion.layers.scd_snapshots import SnapshotBatch, all_equal, snapshot_batch
@@ -27,7 +29,14 @@ from medallion.layers.transforms import content_columns
 from medallion.names import IS_DELETE, LINEAGE_COLUMNS, QUARANTINE_REASON
 from medallion.specs.model import SilverSpec
 
-__all__ = ["CONFLICT_REASON", "TIE_REASON", "history", "latest", "write_scd"]
+__all__ = [
+    "CONFLICT_REASON",
+    "TIE_REASON",
+    "differing_keys",
+    "history",
+    "latest",
+    "write_scd",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,44 +58,50 @@ def write_scd(
         snapshot = snapshot_batch(spark, batch, table, target.changes, logged)
         counts["quarantined"] = write_quarantine(snapshot.late, target, batch_id, part="late_snapshot")
         batch = snapshot.events
-    classified = _classify(batch, table, logged).persist()
+    keys = BatchKeys.from_batch(batch, table.keys)
     try:
-        tally = {row[_VERDICT]: row["count"] for row in classified.groupBy(_VERDICT).count().collect()}
-        counts["duplicates"] = tally.get("duplicate", 0)
-        counts["changes"] = tally.get("accepted", 0)
-        rejected = classified.filter(F.col(_VERDICT).isin("tie", "conflict"))
-        counts["quarantined"] = counts.get("quarantined", 0) + write_quarantine(
-            rejected.withColumn(
-                QUARANTINE_REASON, F.when(F.col(_VERDICT) == "tie", TIE_REASON).otherwise(CONFLICT_REASON)
-            ).drop(_VERDICT),
-            target,
-            batch_id,
-            part="ties",
-            count=tally.get("tie", 0) + tally.get("conflict", 0),
-        )
-        accepted = classified.filter(F.col(_VERDICT) == "accepted").drop(_VERDICT)
+        classified = _classify(batch, table, keys.rows_of(logged)).persist()
+        try:
+            _log_changes(classified, table, target, batch_id, counts)
+            if snapshot is not None:
+                snapshot.record(spark, target.changes)
+        finally:
+            classified.unpersist()
+        counts["accepted"] = snapshot.accepted(counts) if snapshot is not None else counts["changes"]
+        counts.update(_replace_keys(spark, table, target, keys, batch_id))
+    finally:
+        keys.release()
+    log.info("silver %s batch %d: %s", table.table, batch_id, counts)
+    return counts
+
+
+def _log_changes(
+    classified: DataFrame, table: SilverSpec, target: SilverTarget, batch_id: int, counts: dict[str, int]
+) -> None:
+    """Count the verdicts, quarantine ties and conflicts, append the accepted events to the change log."""
+    tally = {row[_VERDICT]: row["count"] for row in classified.groupBy(_VERDICT).count().collect()}
+    counts["duplicates"] = tally.get("duplicate", 0)
+    counts["changes"] = tally.get("accepted", 0)
+    rejected = classified.filter(F.col(_VERDICT).isin("tie", "conflict"))
+    counts["quarantined"] = counts.get("quarantined", 0) + write_quarantine(
+        rejected.withColumn(
+            QUARANTINE_REASON, F.when(F.col(_VERDICT) == "tie", TIE_REASON).otherwise(CONFLICT_REASON)
+        ).drop(_VERDICT),
+        target,
+        batch_id,
+        part="ties",
+        count=tally.get("tie", 0) + tally.get("conflict", 0),
+    )
+    if counts["changes"]:
         (
-            accepted.write.format("delta")
+            classified.filter(F.col(_VERDICT) == "accepted")
+            .drop(_VERDICT)
+            .write.format("delta")
             .mode("append")
             .option("txnAppId", target.txn_app_id(target.changes))
             .option("txnVersion", str(batch_id))
             .saveAsTable(target.changes)
         )
-        # The touched keys are read twice below; kept here, they do not re-run the classification
-        # (a join with the whole change log) after `classified` is released.
-        keys = classified.select(*table.keys).distinct().persist()
-        keys.count()
-        if snapshot is not None:
-            snapshot.record(spark, target.changes)
-    finally:
-        classified.unpersist()
-    counts["accepted"] = snapshot.accepted(counts) if snapshot is not None else counts["changes"]
-    try:
-        counts.update(_replace_keys(spark, table, target, keys, batch_id))
-    finally:
-        keys.unpersist()
-    log.info("silver %s batch %d: %s", table.table, batch_id, counts)
-    return counts
 
 
 def _pinned(spark: SparkSession, name: str) -> DataFrame:
@@ -120,79 +135,149 @@ def _classify(batch: DataFrame, table: SilverSpec, logged: DataFrame) -> DataFra
 
 
 def _replace_keys(
-    spark: SparkSession, table: SilverSpec, target: SilverTarget, keys: DataFrame, batch_id: int
+    spark: SparkSession, table: SilverSpec, target: SilverTarget, keys: BatchKeys, batch_id: int
 ) -> dict[str, int]:
-    """Recompute the touched keys from the change log; swap their rows in one MERGE if they differ."""
+    """Recompute the touched keys from the change log; swap the rows of those that differ, in one commit.
+
+    Few keys: they are literals, so reads filter instead of joining, and the swap is a `replaceWhere`
+    overwrite of exactly the changed keys. Many keys: a semi-join and a MERGE.
+    """
     current = spark.read.table(target.name)
-    events = spark.read.table(target.changes).join(keys, list(table.keys), "left_semi")
-    desired = events.transform(history(table) if table.scd.scd_type == 2 else latest(table))
-    # Both sides are read several times below (compare, then MERGE): compute each once.
-    desired = desired.select(*current.columns).persist()
-    stale = current.join(keys, list(table.keys), "left_semi").persist()
-    if stale.isEmpty():
-        # Only new keys (e.g. the first load): an append is the same single commit, without a MERGE.
-        try:
-            return _append_new_keys(desired, table, target, batch_id)
-        finally:
-            stale.unpersist()
-            desired.unpersist()
-    changed = (
-        desired.exceptAll(stale)
-        .select(*table.keys)
-        .union(stale.exceptAll(desired).select(*table.keys))
-        .distinct()
-    ).persist()
+    recompute = history(table) if table.scd.scd_type == 2 else latest(table)
+    desired = keys.rows_of(spark.read.table(target.changes)).transform(recompute).select(*current.columns)
+    if current.isEmpty():  # the first load: every key is new, nothing to compare with
+        return _append_new_keys(desired, table, target, batch_id)
+    # Read twice (compare, then write): computed once.
+    desired = desired.persist()
     try:
-        n_keys = changed.count()
-        if not n_keys:
-            return {"keys_changed": 0, "rows_inserted": 0, "rows_deleted": 0}
-        inserts = desired.join(changed, list(table.keys), "left_semi").withColumn("_action", F.lit("insert"))
-        deletes = changed.select(
-            *[F.col(c) for c in table.keys],
-            *[
-                F.lit(None).cast(f.dataType).alias(f.name)
-                for f in current.schema.fields
-                if f.name not in table.keys
-            ],
-        ).withColumn("_action", F.lit("delete"))
-        source = inserts.unionByName(deletes)
-        on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in table.keys) + " AND s._action = 'delete'"
-        metrics = (
-            DeltaTable.forName(spark, target.name)
-            .alias("t")
-            .merge(source.alias("s"), on)
-            .whenMatchedDelete()
-            .whenNotMatchedInsert(
-                condition="s._action = 'insert'", values={f"`{c}`": f"s.`{c}`" for c in current.columns}
-            )
-            .execute()
-            .first()
-        )
+        differing = differing_keys(desired, keys.rows_of(current), table.keys)
+        if keys.predicate is not None:
+            return _swap_few(desired, differing.collect(), keys, target, batch_id)
+        differing = differing.persist()
+        try:
+            return _swap_many(spark, desired, differing, table, target, batch_id)
+        finally:
+            differing.unpersist()
     finally:
-        for frame in (changed, stale, desired):
-            frame.unpersist()
-    result = metrics.asDict() if metrics is not None else {}
-    return {
-        "keys_changed": n_keys,
-        "rows_inserted": int(result.get("num_inserted_rows", 0)),
-        "rows_deleted": int(result.get("num_deleted_rows", 0)),
+        desired.unpersist()
+
+
+def differing_keys(desired: DataFrame, stored: DataFrame, keys: Sequence[str]) -> DataFrame:
+    """The keys whose stored rows differ from the desired ones (as sets of rows), with both counts
+    (`_new`, `_old`): one aggregation of each side and a join, instead of two set differences."""
+    values = [c for c in desired.columns if c not in keys]
+
+    def per_key(frame: DataFrame, tag: str) -> DataFrame:
+        rows = F.struct(*[_orderable(frame, c) for c in values])
+        return frame.groupBy(*keys).agg(
+            F.count(F.lit(1)).alias(f"_{tag}"), F.sort_array(F.collect_list(rows)).alias(f"_rows_{tag}")
+        )
+
+    both = per_key(desired, "new").join(per_key(stored, "old"), list(keys), "full_outer")
+    return both.filter(~F.col("_rows_new").eqNullSafe(F.col("_rows_old"))).select(
+        *keys, F.coalesce("_new", F.lit(0)).alias("_new"), F.coalesce("_old", F.lit(0)).alias("_old")
+    )
+
+
+def _orderable(frame: DataFrame, column: str):
+    """The column as a sortable value (maps and variants have no order: compared as JSON)."""
+    kind = frame.schema[column].dataType.simpleString()
+    return F.to_json(F.col(column)).alias(column) if "map<" in kind or "variant" in kind else F.col(column)
+
+
+def _swap_few(
+    desired: DataFrame, differing: list, keys: BatchKeys, target: SilverTarget, batch_id: int
+) -> dict[str, int]:
+    """Replace the rows of a few changed keys with `replaceWhere` (a delete and an insert, one commit)."""
+    counts = {
+        "keys_changed": len(differing),
+        "rows_inserted": sum(row["_new"] for row in differing),
+        "rows_deleted": sum(row["_old"] for row in differing),
     }
+    if not differing:
+        return counts
+    changed = [tuple(row[k] for k in keys.columns) for row in differing]
+    predicate = keys_predicate(keys.columns, changed, keys.types)
+
+    rows = desired.filter(predicate)
+    if not counts["rows_deleted"]:  # only new keys: an append, the same single commit
+        _append(rows, target, batch_id)
+    else:
+        rows.write.format("delta").mode("overwrite").option("replaceWhere", predicate).saveAsTable(
+            target.name
+        )
+    return counts
+
+
+def _swap_many(
+    spark: SparkSession,
+    desired: DataFrame,
+    differing: DataFrame,
+    table: SilverSpec,
+    target: SilverTarget,
+    batch_id: int,
+) -> dict[str, int]:
+    """Replace the rows of many changed keys with one MERGE (delete the old rows, insert the new)."""
+    total = differing.agg(F.count(F.lit(1)), F.sum("_new"), F.sum("_old")).first()
+    counts = {
+        "keys_changed": total[0],
+        "rows_inserted": int(total[1] or 0),
+        "rows_deleted": int(total[2] or 0),
+    }
+    if not counts["keys_changed"]:
+        return counts
+    changed = differing.select(*table.keys)
+    inserts = desired.join(changed, list(table.keys), "left_semi")
+    if not counts["rows_deleted"]:
+        _append(inserts, target, batch_id)
+        return counts
+    deletes = changed.select(
+        *table.keys,
+        *[
+            F.lit(None).cast(f.dataType).alias(f.name)
+            for f in desired.schema.fields
+            if f.name not in table.keys
+        ],
+    )
+    source = inserts.withColumn("_action", F.lit("insert")).unionByName(
+        deletes.withColumn("_action", F.lit("delete"))
+    )
+    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in table.keys) + " AND s._action = 'delete'"
+    (
+        DeltaTable.forName(spark, target.name)
+        .alias("t")
+        .merge(source.alias("s"), on)
+        .whenMatchedDelete()
+        .whenNotMatchedInsert(
+            condition="s._action = 'insert'", values={f"`{c}`": f"s.`{c}`" for c in desired.columns}
+        )
+        .execute()
+    )
+    return counts
 
 
 def _append_new_keys(
     desired: DataFrame, table: SilverSpec, target: SilverTarget, batch_id: int
 ) -> dict[str, int]:
-    n_rows = desired.count()
-    if n_rows:
-        (
-            desired.write.format("delta")
-            .mode("append")
-            .option("txnAppId", target.txn_app_id(target.name) + ":new_keys")
-            .option("txnVersion", str(batch_id))
-            .saveAsTable(target.name)
-        )
-    n_keys = desired.select(*table.keys).distinct().count() if n_rows else 0
+    rows = desired.persist()
+    try:
+        n_rows = rows.count()
+        if n_rows:
+            _append(rows, target, batch_id)
+        n_keys = rows.select(*table.keys).distinct().count() if n_rows else 0
+    finally:
+        rows.unpersist()
     return {"keys_changed": n_keys, "rows_inserted": n_rows, "rows_deleted": 0}
+
+
+def _append(rows: DataFrame, target: SilverTarget, batch_id: int) -> None:
+    (
+        rows.write.format("delta")
+        .mode("append")
+        .option("txnAppId", target.txn_app_id(target.name) + ":new_keys")
+        .option("txnVersion", str(batch_id))
+        .saveAsTable(target.name)
+    )
 
 
 def history(table: SilverSpec):

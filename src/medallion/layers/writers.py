@@ -18,6 +18,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from medallion.delta.key_predicates import BatchKeys
 from medallion.delta.silver_tables import SilverTarget
 from medallion.errors import DataError
 from medallion.layers.scd import write_scd
@@ -116,19 +117,29 @@ def merge(
     Rows flagged by `delete_when` delete the stored row if they are newer. Replaying a batch
     changes nothing, because no row is newer than itself.
     """
-    latest = latest_per_key(batch, table)
-    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in table.keys)
-    newer = _newer_condition(table.sequence_by)
-    columns = [*content_columns(table), SOURCE_FILE, INGESTED_AT]
-    values = {f"`{c}`": f"s.`{c}`" for c in columns}
-    builder = DeltaTable.forName(spark, target.name).alias("t").merge(latest.alias("s"), on)
-    if table.delete_when:
-        builder = builder.whenMatchedDelete(condition=f"s.`{IS_DELETE}` AND {newer}")
-        builder = builder.whenMatchedUpdate(condition=f"NOT s.`{IS_DELETE}` AND {newer}", set=values)
-        builder = builder.whenNotMatchedInsert(condition=f"NOT s.`{IS_DELETE}`", values=values)
-    else:
-        builder = builder.whenMatchedUpdate(condition=newer, set=values).whenNotMatchedInsert(values=values)
-    metrics = builder.execute().first()
+    latest = latest_per_key(batch, table).persist()
+    keys = BatchKeys.from_batch(latest, table.keys)
+    try:
+        on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in table.keys)
+        pruned = keys.qualified("t")
+        if pruned is not None:  # few keys: the target's files are skipped by their key statistics
+            on = f"{on} AND ({pruned})"
+        newer = _newer_condition(table.sequence_by)
+        columns = [*content_columns(table), SOURCE_FILE, INGESTED_AT]
+        values = {f"`{c}`": f"s.`{c}`" for c in columns}
+        builder = DeltaTable.forName(spark, target.name).alias("t").merge(latest.alias("s"), on)
+        if table.delete_when:
+            builder = builder.whenMatchedDelete(condition=f"s.`{IS_DELETE}` AND {newer}")
+            builder = builder.whenMatchedUpdate(condition=f"NOT s.`{IS_DELETE}` AND {newer}", set=values)
+            builder = builder.whenNotMatchedInsert(condition=f"NOT s.`{IS_DELETE}`", values=values)
+        else:
+            builder = builder.whenMatchedUpdate(condition=newer, set=values).whenNotMatchedInsert(
+                values=values
+            )
+        metrics = builder.execute().first()
+    finally:
+        keys.release()
+        latest.unpersist()
     result = metrics.asDict() if metrics is not None else {}
     total, distinct = batch.count(), distinct_rows(batch, table).count()
     return {

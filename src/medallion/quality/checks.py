@@ -138,18 +138,21 @@ def check_batch(run: QualityRun, rows: DataFrame) -> CheckedBatch:
     on_error=fail fails, before anything is written.
     """
     try:
-        good, bad = run.engine.apply_checks_by_metadata_and_split(rows, run.checks)
+        checked = run.engine.apply_checks_by_metadata(rows, run.checks)
     except Exception:
         log.debug("silver %s: the rules cannot run together; trying each alone", run.table.table)
         _name_broken_rules(run, rows.limit(0))
         raise
-    bad = bad.persist()
+    # Evaluated once: the valid and the failing rows come from the same evaluation, even when a
+    # rule's reference table changes meanwhile (another task loading it), so no row is in both or neither.
+    checked = checked.persist()
+    good, bad = run.engine.get_valid(checked), run.engine.get_invalid(checked)
     has_errors = F.coalesce(F.size(ERRORS), F.lit(0)) > 0
     try:
         n_rejected, n_warned = _tally(run, bad)
         _stop_on_fail_rules(run, bad)
     except BaseException:
-        bad.unpersist()
+        checked.unpersist()
         raise
     return CheckedBatch(
         valid=good.drop(SOURCE_ROW),
@@ -157,7 +160,7 @@ def check_batch(run: QualityRun, rows: DataFrame) -> CheckedBatch:
         warned=bad.filter(~has_errors),
         n_rejected=n_rejected,
         n_warned=n_warned,
-        cached=(bad,),
+        cached=(checked,),
     )
 
 

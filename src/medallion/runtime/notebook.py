@@ -13,6 +13,7 @@ import linecache
 import logging
 import os
 import re
+import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -167,11 +168,28 @@ def _run_target(path: Path, cell: Cell) -> Path:
     return other
 
 
+_cwd_lock = threading.Lock()
+_cwd_users: list[Path] = []  # the folders of the notebooks running now (all the same one)
+_cwd_before: list[str] = []  # the cwd before the first of them
+
+
 @contextmanager
 def _working_dir(folder: Path) -> Iterator[None]:
-    before = os.getcwd()
-    os.chdir(folder)
+    """The notebook's folder as cwd, as on Databricks. Notebooks running side by side (a for-each
+    task's iterations) share the process's one cwd: the first sets it, the last restores it."""
+    with _cwd_lock:
+        if _cwd_users and _cwd_users[0] != folder:
+            raise NotebookFormatError(
+                f"{folder}: cannot run beside a notebook of {_cwd_users[0]} (one working folder per process)"
+            )
+        if not _cwd_users:
+            _cwd_before[:] = [os.getcwd()]
+            os.chdir(folder)
+        _cwd_users.append(folder)
     try:
         yield
     finally:
-        os.chdir(before)
+        with _cwd_lock:
+            _cwd_users.remove(folder)
+            if not _cwd_users:
+                os.chdir(_cwd_before.pop())

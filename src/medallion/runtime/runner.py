@@ -9,10 +9,13 @@ iterations run sequentially, once each.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -199,23 +202,50 @@ class _JobRun:
         chosen = [item for item in inputs if not self.tables or _label(item) in self.tables]
         skipped = len(inputs) - len(chosen)
         note = f" ({skipped} not selected by --table)" if skipped else ""
-        self.echo(f"[{task.key}] for each of {len(chosen)} inputs{note}")
-        for item in chosen:
+        # Without a session (runner tests with stand-in notebooks) iterations run one after another.
+        workers = min(task.concurrency, len(chosen)) if self.spark is not None else 1
+        at_once = f", {workers} at a time" if workers > 1 else ""
+        self.echo(f"[{task.key}] for each of {len(chosen)} inputs{at_once}{note}")
+        failed = threading.Event()
+
+        def iteration(item: Any, own_session: bool) -> TaskRun | None:
+            if failed.is_set():  # an earlier input failed: start no more, as the job would stop
+                return None
             label = _label(item)
             context = self._context(task.iteration_key, item)
             self.echo(f"[{task.key}] {label} ...")
-            run = self._notebook(task, task.iteration_key, context, label=label)
-            parent.iterations.append(run)
+            spark = self.spark.newSession() if own_session else self.spark
+            run = self._notebook(task, task.iteration_key, context, label=label, spark=spark)
             self.echo(f"[{task.key}] {label} ... {_status_text(run)}")
             if run.status == "failed":
+                failed.set()
+            return run
+
+        if workers > 1:
+            # Side by side, each in its own session (its own SQL settings and commit marks), as each
+            # iteration is its own notebook run on Databricks; log fields follow each thread.
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=task.key) as pool:
+                runs = [pool.submit(contextvars.copy_context().run, iteration, item, True) for item in chosen]
+                done = [future.result() for future in runs]
+        else:
+            done = [iteration(item, False) for item in chosen]
+        for run in done:
+            if run is None:
+                continue
+            parent.iterations.append(run)
+            if run.status == "failed" and parent.status != "failed":
                 parent.status, parent.error = "failed", run.error
-                break
         parent.seconds = time.perf_counter() - start
         self.echo(f"[{task.key}] {_status_text(parent)}")
         return parent
 
     def _notebook(
-        self, task: PlannedTask, values_key: str, context: RefContext, label: str | None = None
+        self,
+        task: PlannedTask,
+        values_key: str,
+        context: RefContext,
+        label: str | None = None,
+        spark: Any = None,
     ) -> TaskRun:
         start = time.perf_counter()
         run = TaskRun(task.key, "ok", input=label, notebook=task.notebook)
@@ -225,7 +255,9 @@ class _JobRun:
                 {str(k): parameter_text(v) for k, v in render(task.base_parameters, context).items()}
             )
             dbutils = LocalDbutils(params, task_key=values_key, task_values=self.task_values)
-            run.exit_value = run_notebook(task.notebook, spark=self.spark, dbutils=dbutils)
+            run.exit_value = run_notebook(
+                task.notebook, spark=self.spark if spark is None else spark, dbutils=dbutils
+            )
         except KeyboardInterrupt:
             raise
         except (Exception, SystemExit) as exc:

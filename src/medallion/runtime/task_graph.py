@@ -47,6 +47,7 @@ class PlannedTask:
     depends_on: tuple[str, ...] = ()
     for_each_inputs: Any = None  # the for_each_task `inputs`; None for a plain notebook task
     iteration_key: str = ""  # task_key of the nested task
+    concurrency: int = 1  # for_each_task `concurrency`: iterations run at the same time
 
     @property
     def is_for_each(self) -> bool:
@@ -270,13 +271,14 @@ def _select(raw: dict[str, dict[str, Any]], wanted: list[str], where: str) -> se
 def _planned(task: dict[str, Any], job_file: Path, where: str) -> PlannedTask:
     key = str(task["task_key"])
     depends = tuple(str(dep.get("task_key")) for dep in task.get("depends_on") or [])
-    body, inputs, iteration_key = task, None, ""
+    body, inputs, iteration_key, concurrency = task, None, "", 1
     if "for_each_task" in task:
         loop = task["for_each_task"] or {}
         if "inputs" not in loop or not isinstance(loop.get("task"), dict):
             raise BundleConfigError(f"{where}: for_each_task of task {key!r} needs `inputs` and `task`")
         body, inputs = loop["task"], loop["inputs"]
         iteration_key = str(body.get("task_key") or f"{key}_iteration")
+        concurrency = _concurrency(loop.get("concurrency", 1), key, where)
     notebook_task = body.get("notebook_task")
     if not isinstance(notebook_task, dict) or not notebook_task.get("notebook_path"):
         kinds = [k for k in body if k.endswith("_task")] or ["none"]
@@ -298,4 +300,19 @@ def _planned(task: dict[str, Any], job_file: Path, where: str) -> PlannedTask:
         depends_on=depends,
         for_each_inputs=inputs,
         iteration_key=iteration_key,
+        concurrency=concurrency,
     )
+
+
+def _concurrency(value: Any, key: str, where: str) -> int:
+    """A for_each_task's `concurrency`: a whole number from 1 to 100 (Databricks' limits)."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 100:
+        raise BundleConfigError(
+            f"{where}: for_each_task of task {key!r} has concurrency {value!r}; it must be a whole "
+            "number from 1 to 100 (set the bundle variable it reads, e.g. silver_concurrency, per target)"
+        )
+    return number

@@ -267,3 +267,52 @@ def test_missing_notebook_is_reported_before_running(tmp_path):
 def test_table_filter_needs_a_for_each_task(tmp_path):
     with pytest.raises(ParameterError, match="--table only filters for-each tasks"):
         run(make_project(tmp_path), tasks=["plan"], tables=["a"])
+
+
+class FakeConf(dict):
+    def set(self, key, value):
+        self[key] = value
+
+    def unset(self, key):
+        self.pop(key, None)
+
+
+class FakeSession:
+    """Stands in for a SparkSession: `newSession()` gives a distinct one sharing the barrier."""
+
+    def __init__(self, barrier):
+        self.barrier = barrier
+        self.conf = FakeConf()
+
+    def newSession(self):
+        return FakeSession(self.barrier)
+
+
+def test_for_each_iterations_run_side_by_side_in_their_own_sessions(tmp_path):
+    # Each load waits until the other has started: it only passes when two run at the same time.
+    import threading
+
+    waiting = NOTEBOOKS["load.py"][1].replace(
+        "record()", "spark.barrier.wait(timeout=20)\nrecord(session=id(spark))"
+    )
+    job = JOB.replace("concurrency: 4", "concurrency: 2").replace(
+        'inputs: "{{tasks.plan.values.tables}}"', 'inputs: \'["a", "b"]\''
+    )
+    root = make_project(tmp_path, job=job, notebooks={"load.py": [RECORD, waiting, NOTEBOOKS["load.py"][2]]})
+    parent = FakeSession(threading.Barrier(2))
+    lines: list[str] = []
+    result = run_job(parent, load_bundle(root), "dev", echo=lines.append)
+    assert result.ok, result.error
+    loads = [c for c in calls(root) if c["file"] == "load.py"]
+    assert sorted(c["table"] for c in loads) == ["a", "b"]
+    assert len({c["session"] for c in loads}) == 2 and id(parent) not in {c["session"] for c in loads}
+    assert [i.input for i in result.task_runs[1].iterations] == ["a", "b"]  # reported in input order
+    assert "[load] for each of 2 inputs, 2 at a time" in lines
+    assert Path.cwd() != root / "nb"  # the shared cwd is restored once both are done
+
+
+@pytest.mark.parametrize("value", ["two", "0", "101"])
+def test_concurrency_must_be_a_whole_number_in_range(tmp_path, value):
+    root = make_project(tmp_path, job=JOB.replace("concurrency: 4", f"concurrency: {value!r}"))
+    with pytest.raises(Exception, match=r"concurrency .*whole number from 1 to 100"):
+        run(root)

@@ -27,8 +27,9 @@ def context(**kwargs) -> RefContext:
 
 def test_project_job_runs_plan_bronze_silver_gold():
     tasks = plan_tasks(load_bundle(PROJECT), "dev")
-    assert [t.key for t in tasks] == ["plan", "bronze", "silver", "gold", "security", "dq_alerts"]
-    plan, bronze, silver, gold, security, alerts = tasks
+    keys = ["plan", "bronze", "silver_references", "silver", "gold", "security", "dq_alerts"]
+    assert [t.key for t in tasks] == keys
+    plan, bronze, references, silver, gold, security, alerts = tasks
     assert alerts.depends_on == ("gold",) and alerts.base_parameters == {"run_id": "{{job.run_id}}"}
     assert security.depends_on == ("gold",) and security.notebook == PROJECT / "notebooks" / "35_security.py"
     assert plan.notebook == PROJECT / "notebooks" / "00_plan.py"
@@ -41,6 +42,11 @@ def test_project_job_runs_plan_bronze_silver_gold():
         "run_id": "{{job.run_id}}",
     }
     assert gold.depends_on == ("silver",)
+    # referenced tables first, one at a time; then the rest side by side (dev: silver_concurrency 2)
+    assert references.for_each_inputs == "{{tasks.plan.values.silver_reference_tables}}"
+    assert (references.concurrency, references.depends_on) == (1, ("bronze",))
+    assert (silver.concurrency, silver.depends_on) == (2, ("silver_references",))
+    assert references.notebook == silver.notebook and references.base_parameters == silver.base_parameters
 
 
 def test_project_job_parameters_and_selection():

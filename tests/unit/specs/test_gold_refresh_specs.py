@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pyspark.sql.types import DateType, DecimalType, IntegerType, MapType, StringType, TimestampType
 
-from medallion.layers.gold_refresh import key_predicate, plan_keyed_refresh, refresh_fingerprint
+from medallion.delta.key_predicates import key_predicate
+from medallion.layers.gold_refresh import plan_keyed_refresh, refresh_fingerprint
 from medallion.specs import check_specs, load_specs
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "specs"
