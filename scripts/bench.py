@@ -276,13 +276,15 @@ def run_scale(scale: int, seed: int) -> dict:
     result: dict = {"scale_orders": scale}
     for part in ("generate", "raw", "framework"):
         print(f"  {part} ...", flush=True)
-        out = subprocess.run(
-            [sys.executable, __file__, "--one-scale", str(scale), "--part", part, "--seed", str(seed)],
+        # The part writes its result to a file: the JVM and the notebooks print to the same stdout.
+        out = WORK / f"{scale}.{part}.json"
+        command = [sys.executable, __file__, "--one-scale", str(scale), "--part", part]
+        subprocess.run(
+            [*command, "--seed", str(seed), "--out", str(out)],
             check=True,
-            stdout=subprocess.PIPE,
-            text=True,
+            stdout=subprocess.DEVNULL,
         )
-        result.update(json.loads(out.stdout.strip().splitlines()[-1]))
+        result.update(json.loads(out.read_text()))
     full = result["framework"]["seconds"]
     result["ratio_framework_to_raw"] = (
         round(full / result["raw"]["seconds"], 2) if result["raw"]["seconds"] else None
@@ -359,9 +361,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--one-scale", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--part", choices=("generate", "raw", "framework"), help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one_scale:
-        print(json.dumps(run_part(args.one_scale, args.seed, args.part)))
+        Path(args.out).write_text(json.dumps(run_part(args.one_scale, args.seed, args.part)))
         return 0
     import pyspark
 

@@ -120,6 +120,7 @@ def test_every_injected_row_is_quarantined_by_its_rule_and_every_row_is_accounte
     assert statuses == {
         "plan": "ok",
         "bronze": "ok",
+        "silver_references": "ok",
         "silver": "ok",
         "gold": "ok",
         "security": "ok",
