@@ -22,6 +22,7 @@ from medallion.delta.tables import TableGuard, creating, last_commit, last_write
 from medallion.errors import ParameterError, SpecError
 from medallion.layers.gold_refresh import (
     KeyedRefresh,
+    most_keys_changed,
     plan_keyed_refresh,
     refresh_fingerprint,
     upstream_state,
@@ -170,6 +171,11 @@ def _keyed_plan(spark, table: GoldSpec, ctx: RunContext, target: str, df, previo
     if [(f.name, f.dataType) for f in stored.fields] != [(f.name, f.dataType) for f in df.schema.fields]:
         return KeyedRefresh(reason="its columns changed")
     key_type = df.schema[table.refresh_key].dataType
-    return plan_keyed_refresh(
+    plan = plan_keyed_refresh(
         spark, table, ctx, previous, upstream, key_type, lambda sql: render_sql(sql, ctx.placeholders())
     )
+    if not plan.reason and plan.keys:
+        stored = spark.table(target).select(table.refresh_key).distinct().count()
+        if most_keys_changed(len(plan.keys), stored):
+            plan.reason = f"{len(plan.keys)} of its {stored} keys changed: a rebuild costs less"
+    return plan

@@ -31,12 +31,23 @@ from medallion.specs.model import GoldSpec
 if TYPE_CHECKING:
     from medallion.context import RunContext
 
-__all__ = ["MAX_KEYS", "KeyedRefresh", "plan_keyed_refresh", "refresh_fingerprint", "upstream_state"]
+__all__ = [
+    "MAX_KEYS",
+    "REBUILD_SHARE",
+    "KeyedRefresh",
+    "most_keys_changed",
+    "plan_keyed_refresh",
+    "refresh_fingerprint",
+    "upstream_state",
+]
 
 log = logging.getLogger(__name__)
 
 # Above this many keys a refresh by key costs about what a rebuild does, and its predicate grows long.
 MAX_KEYS = 5000
+# When the changed keys are more than this share of the keys the table holds, a rebuild costs less than
+# finding and replacing their rows.
+REBUILD_SHARE = 0.5
 CHANGE_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
 _CHANGES = re.compile(r"\$\{\s*changes\s*\}\s*\.\s*(`?)(\w+)\1")
 
@@ -65,6 +76,11 @@ class KeyedRefresh:
     keys: list[Any] = field(default_factory=list)
     predicate: str = ""
     change_rows: int = 0
+
+
+def most_keys_changed(changed: int, stored: int) -> bool:
+    """True when a refresh would replace more than REBUILD_SHARE of the table's keys."""
+    return changed > REBUILD_SHARE * stored
 
 
 def plan_keyed_refresh(

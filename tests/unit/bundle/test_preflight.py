@@ -81,4 +81,12 @@ def test_dev_expectation_carries_the_development_prefix(project):
         "dev.jane_doe_security",
         "dev.jane_doe_ops",
     )
-    assert expected.task_keys == ("plan", "bronze", "silver_references", "silver", "gold", "security", "dq_alerts")
+    assert expected.task_keys == (
+        "plan",
+        "bronze",
+        "silver_references",
+        "silver",
+        "gold",
+        "security",
+        "dq_alerts",
+    )

@@ -11,7 +11,7 @@ import pytest
 from pyspark.sql.types import DateType, DecimalType, IntegerType, MapType, StringType, TimestampType
 
 from medallion.delta.key_predicates import key_predicate
-from medallion.layers.gold_refresh import plan_keyed_refresh, refresh_fingerprint
+from medallion.layers.gold_refresh import most_keys_changed, plan_keyed_refresh, refresh_fingerprint
 from medallion.specs import check_specs, load_specs
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "specs"
@@ -149,3 +149,10 @@ def test_a_refresh_by_key_is_planned_only_when_it_is_safe(tmp_path: Path):
             None, daily, None, stamp, moved, MapType(StringType(), IntegerType()), str
         ).reason
     )
+
+
+@pytest.mark.parametrize(
+    ("changed", "stored", "rebuild"), [(1, 100, False), (50, 100, False), (51, 100, True), (3, 0, True)]
+)
+def test_a_refresh_touching_most_keys_rebuilds_instead(changed, stored, rebuild):
+    assert most_keys_changed(changed, stored) is rebuild
