@@ -198,7 +198,6 @@ def _swap_few(
         return counts
     changed = [tuple(row[k] for k in keys.columns) for row in differing]
     predicate = keys_predicate(keys.columns, changed, keys.types)
-
     rows = desired.filter(predicate)
     if not counts["rows_deleted"]:  # only new keys: an append, the same single commit
         _append(rows, target, batch_id)
