@@ -85,7 +85,11 @@ class BatchKeys:
     types: tuple[DataType, ...] = ()
 
     @classmethod
-    def from_batch(cls, batch: DataFrame, columns: Sequence[str]) -> BatchKeys:
+    def from_batch(
+        cls, batch: DataFrame, columns: Sequence[str], *, literals_only: bool = False
+    ) -> BatchKeys:
+        """`literals_only`: a caller that only uses the literals (`qualified`) gets no cached key frame
+        when the keys are too many to name."""
         distinct = batch.select(*columns).distinct()
         types = tuple(batch.schema[c].dataType for c in columns)
         found = [tuple(row) for row in distinct.limit(MAX_LITERAL_KEYS + 1).collect()]
@@ -93,6 +97,8 @@ class BatchKeys:
             predicate = keys_predicate(columns, found, types)
             if predicate is not None:
                 return cls(tuple(columns), predicate=predicate, values=found, types=types)
+        if literals_only:
+            return cls(tuple(columns), types=types)
         return cls(tuple(columns), frame=distinct.persist(), types=types)
 
     def qualified(self, alias: str) -> str | None:

@@ -82,16 +82,17 @@ def distinct_rows(batch: DataFrame, table: SilverSpec) -> DataFrame:
     return batch.dropDuplicates([*content_columns(table), *([IS_DELETE] if table.delete_when else [])])
 
 
-def latest_per_key(batch: DataFrame, table: SilverSpec) -> DataFrame:
-    """One row per key: the one with the highest sequence. Exact duplicates collapse first.
+def latest_per_key(batch: DataFrame, table: SilverSpec, *, distinct: bool = False) -> DataFrame:
+    """One row per key: the one with the highest sequence. Exact duplicates collapse first
+    (`distinct`: the batch has none left, see `distinct_rows`).
 
     Two different rows sharing a key and its highest sequence have no winner: that raises a
     DataError naming examples, rather than picking one at random.
     """
     keys, sequence = list(table.keys), list(table.sequence_by)
-    distinct = distinct_rows(batch, table)
+    rows = batch if distinct else distinct_rows(batch, table)
     seq = F.struct(*[F.col(c) for c in sequence])
-    ranked = distinct.withColumn("_rank", F.rank().over(Window.partitionBy(*keys).orderBy(seq.desc())))
+    ranked = rows.withColumn("_rank", F.rank().over(Window.partitionBy(*keys).orderBy(seq.desc())))
     latest = ranked.filter("_rank = 1").drop("_rank")
     ties = latest.groupBy(*keys, *sequence).count().filter("count > 1")
     examples = ties.limit(5).collect()
@@ -115,43 +116,66 @@ def merge(
     """Upsert the latest row per key; an older sequence never overwrites a newer one.
 
     Rows flagged by `delete_when` delete the stored row if they are newer. Replaying a batch
-    changes nothing, because no row is newer than itself.
+    changes nothing, because no row is newer than itself. Into an empty table (a first load) the
+    latest rows are appended instead: no stored row to match, so a MERGE would only cost a join.
     """
-    latest = latest_per_key(batch, table).persist()
-    keys = BatchKeys.from_batch(latest, table.keys)
+    distinct = distinct_rows(batch, table).persist()
+    latest = None
     try:
-        on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in table.keys)
-        pruned = keys.qualified("t")
-        if pruned is not None:  # few keys: the target's files are skipped by their key statistics
-            on = f"{on} AND ({pruned})"
-        newer = _newer_condition(table.sequence_by)
-        columns = [*content_columns(table), SOURCE_FILE, INGESTED_AT]
-        values = {f"`{c}`": f"s.`{c}`" for c in columns}
-        builder = DeltaTable.forName(spark, target.name).alias("t").merge(latest.alias("s"), on)
-        if table.delete_when:
-            builder = builder.whenMatchedDelete(condition=f"s.`{IS_DELETE}` AND {newer}")
-            builder = builder.whenMatchedUpdate(condition=f"NOT s.`{IS_DELETE}` AND {newer}", set=values)
-            builder = builder.whenNotMatchedInsert(condition=f"NOT s.`{IS_DELETE}`", values=values)
+        total, accepted = batch.count(), distinct.count()
+        latest = latest_per_key(distinct, table, distinct=True).persist()
+        if spark.read.table(target.name).isEmpty():
+            counts = _first_load(latest, table, target, batch_id)
         else:
-            builder = builder.whenMatchedUpdate(condition=newer, set=values).whenNotMatchedInsert(
-                values=values
-            )
-        metrics = builder.execute().first()
+            counts = _upsert(spark, latest, table, target)
     finally:
-        keys.release()
-        latest.unpersist()
+        distinct.unpersist()
+        if latest is not None:
+            latest.unpersist()
+    return {**counts, "accepted": accepted, "duplicates": total - accepted}
+
+
+def _first_load(latest: DataFrame, table: SilverSpec, target: SilverTarget, batch_id: int) -> dict[str, int]:
+    """Append the latest rows (a delete has nothing to delete yet); a replayed batch id is skipped by
+    Delta, and a replay after the table filled takes the MERGE, which finds nothing newer."""
+    rows = latest.filter(~F.col(IS_DELETE)) if table.delete_when else latest
+    rows = rows.select(*_stored_columns(table))  # what the MERGE would insert
+    rows.write.format("delta").mode("append").options(**_txn(target, batch_id)).saveAsTable(target.name)
+    return {"inserted": rows.count(), "updated": 0, "deleted": 0}
+
+
+def _upsert(
+    spark: SparkSession, latest: DataFrame, table: SilverSpec, target: SilverTarget
+) -> dict[str, int]:
+    """MERGE the latest rows into the table: newer rows update or delete, unknown keys insert."""
+    keys = BatchKeys.from_batch(latest, table.keys, literals_only=True)
+    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in table.keys)
+    pruned = keys.qualified("t")
+    if pruned is not None:  # few keys: the target's files are skipped by their key statistics
+        on = f"{on} AND ({pruned})"
+    newer = _newer_condition(table.sequence_by)
+    values = {f"`{c}`": f"s.`{c}`" for c in _stored_columns(table)}
+    builder = DeltaTable.forName(spark, target.name).alias("t").merge(latest.alias("s"), on)
+    if table.delete_when:
+        builder = builder.whenMatchedDelete(condition=f"s.`{IS_DELETE}` AND {newer}")
+        builder = builder.whenMatchedUpdate(condition=f"NOT s.`{IS_DELETE}` AND {newer}", set=values)
+        builder = builder.whenNotMatchedInsert(condition=f"NOT s.`{IS_DELETE}`", values=values)
+    else:
+        builder = builder.whenMatchedUpdate(condition=newer, set=values).whenNotMatchedInsert(values=values)
+    metrics = builder.execute().first()
     result = metrics.asDict() if metrics is not None else {}
-    total, distinct = batch.count(), distinct_rows(batch, table).count()
     return {
         "inserted": int(result.get("num_inserted_rows", 0)),
         "updated": int(result.get("num_updated_rows", 0)),
         "deleted": int(result.get("num_deleted_rows", 0)),
-        "accepted": distinct,
-        "duplicates": total - distinct,
     }
 
 
 writes("scd1", "scd2")(write_scd)
+
+
+def _stored_columns(table: SilverSpec) -> list[str]:
+    return [*content_columns(table), SOURCE_FILE, INGESTED_AT]
 
 
 def _newer_condition(sequence: tuple[str, ...]) -> str:
