@@ -22,6 +22,7 @@ from medallion.delta.tables import TableGuard, creating, last_commit, last_write
 from medallion.errors import ParameterError, SpecError
 from medallion.layers.gold_refresh import (
     KeyedRefresh,
+    few_upstream_rows,
     most_keys_changed,
     plan_keyed_refresh,
     refresh_fingerprint,
@@ -85,9 +86,11 @@ def build(
         df = spark.sql(render_sql(table.sql, ctx.placeholders()))
         if guard is not None and guard.protects(target):
             _protect(spark, df, target, guard)
+        # Counted from Delta's file statistics (no scan): what a rebuild reads, and whether planning pays.
+        upstream_rows = sum(spark.table(ctx.table(layer, name)).count() for layer, name in table.upstream)
         plan = None
         if keyed and not force:
-            plan = _keyed_plan(spark, table, ctx, target, df, previous, upstream)
+            plan = _keyed_plan(spark, table, ctx, target, df, previous, upstream, upstream_rows)
             run.details["refresh"] = "by key" if not plan.reason else f"whole: {plan.reason}"
         if plan is not None and not plan.reason:
             # Only the rows of the changed keys, replacing exactly those keys' rows in one commit. Delta
@@ -107,7 +110,7 @@ def build(
             metadata = with_run_mark(spark, stamp)  # the run id stays on the commit (rollback)
             with commit_metadata(stamp, spark):  # the option alone is lost when the write creates the table
                 _overwrite(df, metadata).option("overwriteSchema", "true").saveAsTable(target)
-            run.rows_read = sum(spark.table(ctx.table(layer, name)).count() for layer, name in table.upstream)
+            run.rows_read = upstream_rows
             commit = last_commit(spark, target) or {}
             run.rows_written = int((commit.get("operationMetrics") or {}).get("numOutputRows", 0))
             since = {}  # a whole rebuild read everything
@@ -158,8 +161,18 @@ def _stamp_of(commit: dict | None) -> dict:
     return stamp
 
 
-def _keyed_plan(spark, table: GoldSpec, ctx: RunContext, target: str, df, previous: dict, upstream: dict):
-    """Plan a refresh by key; a result whose shape differs from the table's must be rebuilt whole."""
+def _keyed_plan(
+    spark,
+    table: GoldSpec,
+    ctx: RunContext,
+    target: str,
+    df,
+    previous: dict,
+    upstream: dict,
+    upstream_rows: int,
+):
+    """Plan a refresh by key; a result whose shape differs from the table's must be rebuilt whole, and
+    one over small upstream tables costs less to rebuild than to plan."""
     if table.refresh_key not in df.columns:
         raise SpecError(
             f"gold_tables.csv row {table.row}, column refresh_key: {table.refresh_key!r} is not a column "
@@ -170,6 +183,8 @@ def _keyed_plan(spark, table: GoldSpec, ctx: RunContext, target: str, df, previo
     stored = spark.table(target).schema
     if [(f.name, f.dataType) for f in stored.fields] != [(f.name, f.dataType) for f in df.schema.fields]:
         return KeyedRefresh(reason="its columns changed")
+    if previous and few_upstream_rows(upstream_rows):
+        return KeyedRefresh(reason=f"its upstream tables hold {upstream_rows} rows: a rebuild costs less")
     key_type = df.schema[table.refresh_key].dataType
     plan = plan_keyed_refresh(
         spark, table, ctx, previous, upstream, key_type, lambda sql: render_sql(sql, ctx.placeholders())

@@ -11,7 +11,13 @@ import pytest
 from pyspark.sql.types import DateType, DecimalType, IntegerType, MapType, StringType, TimestampType
 
 from medallion.delta.key_predicates import key_predicate
-from medallion.layers.gold_refresh import most_keys_changed, plan_keyed_refresh, refresh_fingerprint
+from medallion.layers.gold_refresh import (
+    MIN_UPSTREAM_ROWS,
+    few_upstream_rows,
+    most_keys_changed,
+    plan_keyed_refresh,
+    refresh_fingerprint,
+)
 from medallion.specs import check_specs, load_specs
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "specs"
@@ -156,3 +162,10 @@ def test_a_refresh_by_key_is_planned_only_when_it_is_safe(tmp_path: Path):
 )
 def test_a_refresh_touching_most_keys_rebuilds_instead(changed, stored, rebuild):
     assert most_keys_changed(changed, stored) is rebuild
+
+
+@pytest.mark.parametrize(
+    ("rows", "rebuild"), [(0, True), (MIN_UPSTREAM_ROWS - 1, True), (MIN_UPSTREAM_ROWS, False)]
+)
+def test_small_upstream_tables_rebuild_without_planning(rows, rebuild):
+    assert few_upstream_rows(rows) is rebuild
