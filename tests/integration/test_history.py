@@ -92,3 +92,13 @@ def test_medallion_lineage_prints_the_chain_down_to_the_landing_files(demo_job, 
     assert "silver.fact_order@" in out and " <- bronze.orders@" in out, out
     assert any(line.strip().endswith(".csv") or line.strip().endswith(".json") for line in out.splitlines())
     assert cli.main([*project, "lineage", "no_such_table"]) == 2
+
+
+def test_the_plan_creates_the_record_tables_and_lineage_stays_a_view(spark, demo_job):
+    """The plan task creates the record tables before tasks append to them side by side (so they do
+    not race to create them); `lineage` is the view over run_log, never one of those tables."""
+    ops = f"spark_catalog.{demo_job.schemas['ops']}"
+    views = {row["viewName"] for row in spark.sql(f"SHOW VIEWS IN {ops}").collect()}
+    tables = {row["tableName"] for row in spark.sql(f"SHOW TABLES IN {ops}").collect()} - views
+    assert "lineage" in views, (views, tables)
+    assert tables >= {"run_log", "dq_metrics", "dq_alerts"}, tables

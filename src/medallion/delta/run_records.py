@@ -32,6 +32,7 @@ __all__ = [
     "TableRun",
     "append_records",
     "ensure_lineage_view",
+    "ensure_record_tables",
     "exit_value",
     "new_run_id",
     "now",
@@ -104,6 +105,18 @@ def record_layer_runs(spark: SparkSession, ctx: RunContext, runs: list[TableRun]
     append_records(spark, ctx, OPERATIONS_TABLE, _OPERATIONS_SCHEMA, rows)
     if any(r.lineage for r in done):
         ensure_lineage_view(spark, ctx)
+
+
+def ensure_record_tables(spark: SparkSession, ctx: RunContext) -> None:
+    """Create the missing record tables before tasks run side by side: two tasks creating the same
+    table at once make Delta refuse one of them (retried, but logged as an error by Spark)."""
+    for name, schema in RECORD_TABLES.items():
+        if name == LINEAGE_TABLE:  # a view over run_log (`ensure_lineage_view`), never a table
+            continue
+        table = ctx.table(OPS, name)
+        if not table_exists(spark, table):
+            frame = spark.createDataFrame([], schema)
+            creating(lambda frame=frame, table=table: frame.write.format("delta").saveAsTable(table))
 
 
 def ensure_lineage_view(spark: SparkSession, ctx: RunContext) -> None:

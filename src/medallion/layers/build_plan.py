@@ -8,6 +8,7 @@ import logging
 from pyspark.sql import SparkSession
 
 from medallion.context import RunContext
+from medallion.delta.run_records import ensure_record_tables
 from medallion.delta.tables import table_exists
 from medallion.errors import ParameterError
 from medallion.names import OPS, TABLE_PROPERTY_PREFIX
@@ -92,10 +93,12 @@ def _references(table: SilverSpec, tables: tuple[SilverSpec, ...]) -> list[str]:
 
 
 def ensure_schemas(spark: SparkSession, ctx: RunContext) -> None:
-    """Create the layer schemas and the ops schema if they are missing (the catalog must exist)."""
+    """Create the layer schemas and the ops schema with its record tables if they are missing (the
+    catalog must exist)."""
     for layer in (*LAYERS, OPS):
         spark.sql(f"CREATE SCHEMA IF NOT EXISTS {ctx.schema(layer)}")
         log.info("schema %s ready", ctx.schema(layer))
+    ensure_record_tables(spark, ctx)
 
 
 def select_tables(items: tuple, wanted: str, widget: str = "table") -> list:
