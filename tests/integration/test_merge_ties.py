@@ -1,9 +1,14 @@
-"""A merge refuses to pick a winner between two different rows with the same key and sequence."""
+"""The merge writer: no winner picked between two different rows with the same key and sequence; a first
+load appended, later batches merged."""
 
 from __future__ import annotations
 
-import pytest
+from dataclasses import replace
 
+import pytest
+from scd_harness import ScdHarness, scd_table
+
+from medallion.delta.tables import last_commit
 from medallion.errors import DataError
 from medallion.layers.writers import latest_per_key
 from medallion.specs.model import ColumnSpec, SilverSpec
@@ -46,3 +51,33 @@ def test_exact_duplicates_and_older_versions_collapse_to_the_latest(spark):
     )
     rows = sorted((r.k, r.v, r.seq) for r in latest_per_key(batch, _table()).collect())
     assert rows == [(1, "new", 2), (2, "only", 5)]
+
+
+def _row(key: str, name: str, seq: int, op: str = "U") -> dict:
+    return {"id": key, "name": name, "tier": "gold", "note": "n", "updated_at": seq, "op": op}
+
+
+def test_a_first_load_appends_the_latest_rows_and_later_batches_merge(spark):
+    """Into an empty table the writer appends (no MERGE to pay for); what it writes is what a MERGE
+    would: the latest row per key, copies collapsed, keys whose latest event is a delete left out."""
+    items = ScdHarness(spark, replace(scd_table(), load_pattern="merge", scd=None))
+    first = [
+        _row("a", "A1", 1),
+        _row("a", "A2", 2),
+        _row("b", "B", 1),
+        _row("b", "B", 1),  # an exact copy
+        _row("c", "C", 1),
+        _row("c", "C", 2, op="D"),  # inserted and deleted in the same batch
+        _row("d", "D", 1, op="D"),  # a delete of a key never stored
+    ]
+    counts = items.apply(first)
+    assert last_commit(spark, items.name)["operation"] == "WRITE"
+    assert items.rows("id", "name", "updated_at") == [("a", "A2", 2), ("b", "B", 1)]
+    assert (counts["read"], counts["written"], counts["duplicates"], counts["inserted"]) == (7, 6, 1, 2)
+
+    items.apply(first, batch_id=0)  # a replay of the first batch, after the table filled
+    assert items.rows("id", "name", "updated_at") == [("a", "A2", 2), ("b", "B", 1)]
+
+    items.apply([_row("a", "A3", 3), _row("b", "B0", 0), _row("e", "E", 1)])
+    assert last_commit(spark, items.name)["operation"] == "MERGE"
+    assert items.rows("id", "name", "updated_at") == [("a", "A3", 3), ("b", "B", 1), ("e", "E", 1)]
