@@ -177,3 +177,31 @@ def test_silver_reads_a_bronze_table_that_gained_a_column_and_quarantines_only_t
     assert sorted(r["id"] for r in stored.collect()) == ["a", "b"]
     held = spark.table(lakehouse.table("silver", f"{table.table}_quarantine")).collect()
     assert [(r[SOURCE_ROW]["id"], r[SOURCE_ROW]["coupon"]) for r in held] == [("c", None)]
+
+
+def test_json_lines_that_are_not_one_object_are_malformed_and_objects_in_names_are_found(spark, tmp_path):
+    """The by-name JSON read: a line is a row only when it is exactly one JSON object (leading
+    whitespace allowed); an object or array under a declared scalar is malformed, a string that
+    merely starts with a brace is a value."""
+    from pyspark.sql import functions as F
+
+    from medallion.layers.bronze_read import MALFORMED, read_by_name
+
+    lines = [
+        ' \t{"id": "ok", "qty": 1, "name": "{not an object"}',  # whitespace first, a brace in a string
+        '{"id": "arr", "qty": 1, "name": ["x"]}',  # an array where a string is declared
+        '{"id": "obj", "qty": {"n": 1}, "name": "x"}',  # an object where an int is declared
+        '[{"id": "top-level array"}]',
+        '"just a string"',
+    ]
+    path = tmp_path / "edge.json"
+    path.write_text("\n".join(lines) + "\n")
+    rows = {
+        row["value"]: row
+        for row in read_by_name(spark, _source("edge", "json", "rescue"), [str(path)])
+        .withColumn("value", F.coalesce(F.col(MALFORMED), F.col("id")))
+        .collect()
+    }
+    assert rows["ok"]["name"] == "{not an object" and rows["ok"]["qty"] == 1
+    malformed = {value for value, row in rows.items() if row[MALFORMED] is not None}
+    assert malformed == set(lines[1:]), malformed

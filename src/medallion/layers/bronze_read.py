@@ -114,25 +114,34 @@ def _csv_group(
 def _json_lines(spark: SparkSession, source: BronzeSpec, files: list[str]) -> DataFrame:
     """JSON lines (UTF-8, RFC 8259): each raw line, its fields as text, whether a declared scalar
     holds an object or array."""
-    df = spark.read.text(files)
-    raw = F.col("value")
-    parsed = "try_parse_json(value)"
-    nested = [
-        F.coalesce(
-            F.expr(f"schema_of_variant(variant_get({parsed}, '$[\"{c.name}\"]'))").rlike("^(OBJECT|ARRAY)"),
-            F.lit(False),
+    # The field map is parsed once (its own projection: Spark keeps a costly expression used several
+    # times there rather than copying it into each use).
+    df = spark.read.text(files).select(
+        F.col("value"),
+        F.transform_keys(F.from_json("value", "map<string,string>"), lambda k, _: F.lower(k)).alias(
+            "_fields"
+        ),
+        F.col("_metadata.file_path").alias(SOURCE_FILE),
+    )
+    raw, fields, parsed = F.col("value"), F.col("_fields"), "try_parse_json(value)"
+
+    def holds_object_or_array(name: str) -> Column:
+        # The field map renders an object or array as its JSON text: only a value starting with
+        # `{` or `[` needs the exact (and costly) check on the parsed line.
+        exact = F.expr(f"schema_of_variant(variant_get({parsed}, '$[\"{name}\"]'))").rlike("^(OBJECT|ARRAY)")
+        return F.when(fields[name.lower()].rlike(r"^\s*[\[{]"), F.coalesce(exact, F.lit(False))).otherwise(
+            F.lit(False)
         )
-        for c in source.columns
-        if _SCALAR.match(c.data_type.strip())
-    ]
-    is_object = F.coalesce(F.expr(f"schema_of_variant({parsed})").startswith("OBJECT"), F.lit(False))
-    fields = F.transform_keys(F.from_json(raw, "map<string,string>"), lambda k, _: F.lower(k))
+
+    nested = [holds_object_or_array(c.name) for c in source.columns if _SCALAR.match(c.data_type.strip())]
+    # Valid JSON (strict: the variant parser) whose first character is `{` is an object.
+    is_object = raw.rlike(r"^\s*\{") & F.expr(f"{parsed} IS NOT NULL")
     df = df.select(
         F.when(is_object, fields).alias("m"),
         raw.alias("raw"),
         (~is_object).alias("broken"),
         _any(nested).alias("nested"),
-        F.col("_metadata.file_path").alias(SOURCE_FILE),
+        F.col(SOURCE_FILE),
     )
     return _conform(df, source)
 
