@@ -111,16 +111,22 @@ def test_merge_tables_account_for_superseded_and_duplicate_rows(spark):
     assert (counts["read"], counts["written"], counts["quarantined"], counts["duplicates"]) == (4, 2, 1, 1)
 
 
-def test_rules_run_offline_without_creating_a_workspace_client(spark, monkeypatch):
+def test_rules_run_offline_without_a_workspace_client_or_telemetry(spark, monkeypatch):
     from databricks.sdk import WorkspaceClient
 
     def refuse(*args, **kwargs):
         raise AssertionError("a real WorkspaceClient was created: it would try to reach a workspace")
 
     monkeypatch.setattr(WorkspaceClient, "__init__", refuse)
+    # ... nor renders a batch's query plan for telemetry that is never sent (DQEngine does, per batch)
+    explained = []
+    monkeypatch.setattr(
+        "databricks.labs.dqx.telemetry.get_spark_plan_as_string", lambda df: explained.append(df) or ""
+    )
     dim = ScdHarness(spark, _with_rules(scd_table(2), TIER_KNOWN))
     counts = dim.apply([ev("a", 1, "A"), ev("b", 1, "B", tier="x")])
     assert (counts["written"], counts["quarantined"]) == (1, 1)
+    assert explained == []
 
 
 def test_dataset_rules_foreign_key_quarantines_aggregate_fails_freshness_warns(spark):

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from databricks.labs.dqx.engine import DQEngine
+from databricks.labs.dqx.engine import DQEngine, DQEngineCore
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -39,7 +39,7 @@ class QualityRun:
     run_id: str
     rules: tuple[QualityRule, ...]
     checks: list[dict]  # DQX metadata of `rules`, in the same order
-    engine: DQEngine
+    engine: DQEngine | DQEngineCore
     rows_checked: int = 0
     failed: Counter = field(default_factory=Counter)  # rule -> rows with that error
     warned: Counter = field(default_factory=Counter)  # rule -> rows with that warning
