@@ -26,7 +26,7 @@ SHARED_FIXTURE_GROUPS = {
 # beside many short ones instead of last and alone. Seconds are from `--durations` on a 2-core machine.
 SLOWEST_FIRST = (
     "tests/integration/test_scd_crash.py",  # ~190 s, mostly in its own Spark subprocesses
-    "built_lakehouses",  # ~200 s: the demo_job and small_job fixtures and their tests
+    "built_lakehouses",  # ~200 s: the demo_job fixture and its tests
     "tests/scd/test_properties.py",  # ~110 s
     "tests/integration/test_scd_cases.py",  # ~80 s
     "tests/integration/test_quality_end_to_end.py",  # ~65 s

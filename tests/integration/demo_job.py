@@ -1,6 +1,8 @@
 """The demo specs' job, run once per test session on generated data, for the tests that read it
-(end to end, gold refreshed by key, security personas). The schemas are the fixture's own
-(BUNDLE_VAR_*), so a test running the job again must set the same variables."""
+(end to end, gold refreshed by key, point in time, lineage, security personas, dashboards). The
+project also holds a table added through spec rows only and hand-written point-in-time rows
+(`hand_rows.py`). The schemas are the fixture's own (BUNDLE_VAR_*), so a test running the job again
+must set the same variables."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hand_rows import add_kiosk_specs, write_hand_rows
 from project_files import copy_bundle
 
 from medallion.bundle import load_bundle
@@ -27,8 +30,10 @@ class DemoJob:
 
 
 def build_demo_job(spark_session, project_root: Path, folder: Path) -> DemoJob:
-    """The demo specs' job run once on two generated drops, in schemas of its own (BUNDLE_VAR_*)."""
+    """The demo specs' job run once on two generated drops and the hand-written rows, in schemas of
+    its own (BUNDLE_VAR_*)."""
     project = copy_bundle(project_root, folder / "project")
+    add_kiosk_specs(project / "specs")
     schemas = {layer: f"demo_job_{layer}" for layer in ("bronze", "silver", "gold", "ops")}
     with pytest.MonkeyPatch.context() as patch:
         for layer, name in schemas.items():
@@ -36,6 +41,7 @@ def build_demo_job(spark_session, project_root: Path, folder: Path) -> DemoJob:
         bundle = load_bundle(project)
         landing = Path(bundle.resolve_variables("dev", local=True)["landing_root"])
         generate_drops(project, landing, rows=300, seed=7, batches=2)
+        write_hand_rows(landing)
         result = run_job(spark_session, bundle, "dev", echo=lambda *_: None)
         return DemoJob(bundle, project, landing, schemas, result)
 

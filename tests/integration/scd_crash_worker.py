@@ -13,9 +13,10 @@ metastore (`attach_bronze`, idempotent) before it announces `READY`.
 
 `run` is what a job does, twice: `silver.build` of `dim_item` (SCD2; see scd_harness.scd_table), one
 more bronze commit (three files, an idempotent Delta write, so a rerun never appends it twice), and
-`silver.build` again. The bronze stream is read FILES_PER_TRIGGER files per micro-batch, so the
-first build makes two micro-batches and the second one, and a kill can land between or inside any
-of them. Micro-batch boundaries never depend on where a kill landed
+`silver.build` again. The bronze stream is read FILES_PER_TRIGGER files per micro-batch, so each
+build makes one micro-batch, and a kill can land before, inside or between them (a kill between
+the two builds leaves what a kill between two micro-batches of one stream leaves: a checkpoint
+with every planned batch committed). Micro-batch boundaries never depend on where a kill landed
 (the late data is one commit), so the rerun must end with exactly the uninterrupted tables, ties and
 conflicts included. `--out` writes the tables (sorted rows) and their Delta versions as JSON;
 `--again` then does it all once more in the same process and adds the versions after it (a
@@ -50,7 +51,9 @@ BRONZE_TABLE = "items"  # scd_table()'s source table
 BRONZE_FOLDER = "bronze"  # under the lakehouse root: the prepared bronze Delta table
 PREPARED_COMMITS = 6  # bronze commits written by `write_prepared_bronze`, one file each
 LATE_FILES = 3  # files of the one bronze commit `run` appends between its two builds
-FILES_PER_TRIGGER = 3  # Delta streaming option maxFilesPerTrigger for the silver build's bronze stream
+FILES_PER_TRIGGER = (
+    PREPARED_COMMITS  # Delta streaming option maxFilesPerTrigger for the silver build's bronze stream
+)
 SEED = 20240601  # the bronze data is a pure function of it: the prepared commits and `run` must agree
 # Wall-clock time of the quarantine write, and the id of the run that wrote it (a killed run's
 # rows keep its id: the rerun's write of the same batch is skipped by Delta).

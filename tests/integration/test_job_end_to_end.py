@@ -55,6 +55,11 @@ def test_demo_job_builds_every_layer_and_a_rerun_commits_nothing(spark, demo_job
         ("silver", "dim_customer"),
         ("gold", "daily_sales"),
     }
+    # run_log has a row per table of each layer (the health dashboard's durations per layer)
+    logged = spark.table(f"spark_catalog.{isolated_schemas['ops']}.run_log").where(
+        f"run_id = '{result.run_id}'"
+    )
+    assert {r["kind"] for r in logged.select("kind").distinct().collect()} == {"bronze", "build", "gold"}
 
     from pyspark.sql import functions as F
 
@@ -171,20 +176,20 @@ def test_a_new_drop_refreshes_gold_by_key_to_what_a_rebuild_gives(spark, demo_jo
     assert all(runs[t]["rows_written"] > 0 for t in gold_tables), runs  # counted: Delta's metrics lack it
 
 
-def test_a_table_added_only_through_spec_rows_reaches_silver_and_gold(spark, small_job):
-    """The kiosk table (small_job.KIOSK_SPEC_ROWS) exists only as spec rows and a SQL file."""
-    result = small_job.result
+def test_a_table_added_only_through_spec_rows_reaches_silver_and_gold(spark, demo_job):
+    """The kiosk table (hand_rows.KIOSK_SPEC_ROWS) exists only as spec rows and a SQL file."""
+    result = demo_job.result
     assert result.ok, result.error
 
     plan = next(t for t in result.task_runs if t.task_key == "plan")
     assert plan.status == "ok"
-    silver = spark.table(f"spark_catalog.{small_job.schemas['silver']}.dim_kiosk")
+    silver = spark.table(f"spark_catalog.{demo_job.schemas['silver']}.dim_kiosk")
     assert sorted((r.kiosk_id, r.city) for r in silver.collect()) == [
         ("K1", "BERLIN"),
         ("K2", "BERLIN"),
         ("K3", "BERLIN"),
     ]
-    gold = spark.table(f"spark_catalog.{small_job.schemas['gold']}.kiosks_per_city")
+    gold = spark.table(f"spark_catalog.{demo_job.schemas['gold']}.kiosks_per_city")
     assert [(r.city, r.kiosks) for r in gold.collect()] == [("BERLIN", 3)]
     summary = json.dumps(result.tables)
     assert "dim_kiosk" in summary and "kiosks_per_city" in summary
