@@ -114,7 +114,7 @@ def test_every_injected_row_is_quarantined_by_its_rule_and_every_row_is_accounte
         "*,*,0.5,,fail,\n"
         "fact_order_line,*,,0,notify,any failing order line is reported\n"
     )
-    # The tasks data quality runs in (gold and security read silver only: tests of their own).
+    # The tasks up to silver and the alerts: gold and security add nothing here (tests of their own).
     tasks = ["plan", "bronze", "silver_references", "silver", "dq_alerts"]
     result = run_job(spark, bundle, "dev", tasks=tasks, echo=lambda *_: None)
     # Every silver table is built; then the alerts task fails with the notify alerts the run breached.
