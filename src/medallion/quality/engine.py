@@ -5,7 +5,7 @@ checks to a DataFrame needs no workspace. Locally there is none, so the engine i
 `DQEngineCore` (the same checks, without the workspace features) over an autospec'd client (the
 approach DQX's documentation gives for running without a workspace): every call on it is a no-op,
 no network request is ever attempted, and no query plan is rendered for telemetry that would never
-be sent (DQEngine explains each checked DataFrame for it: most of a small micro-batch's rule time).
+be sent (DQEngine explains each checked DataFrame for it: 0.7 s a call in a cold local run).
 """
 
 from __future__ import annotations
