@@ -136,6 +136,21 @@ def test_demo_job_builds_every_layer_and_a_rerun_commits_nothing(spark, demo_job
     assert {t["status"] for t in again.tables if t["layer"] in ("silver", "gold")} == {"skipped"}
 
 
+def test_the_local_lakehouse_writes_through_the_plain_file_system(spark, demo_job):
+    """Delta's logs, the tables' files and the streams' checkpoints carry no `.<name>.crc` side files:
+    the local session writes through Hadoop's raw file system and renames without its FileContext,
+    which would start a `chmod` or `readlink` process per file (medallion.runtime.session)."""
+    warehouse = Path(spark.conf.get("spark.sql.warehouse.dir").removeprefix("file:"))
+    checkpoints = Path(demo_job.bundle.resolve_variables("dev", local=True)["checkpoint_root"])
+    folders = [warehouse / f"{schema}.db" for schema in demo_job.schemas.values()] + [checkpoints]
+    assert all(folder.is_dir() for folder in folders), folders
+    written = [path for folder in folders for path in folder.rglob("*") if path.is_file()]
+    assert any(path.parent.name == "_delta_log" for path in written)
+    assert any(path.parent.name == "offsets" for path in written)
+    side_files = [str(path) for path in written if path.name.startswith(".") and path.suffix == ".crc"]
+    assert not side_files, side_files[:5]
+
+
 def test_a_new_drop_refreshes_gold_by_key_to_what_a_rebuild_gives(spark, demo_job, monkeypatch):
     """After one more drop (new orders, lines, events, changed and deleted customers and products), each
     gold table refreshed by key holds exactly the rows its SQL gives over all of silver."""

@@ -60,15 +60,20 @@ def write_scd(
         batch = snapshot.events
     keys = BatchKeys.from_batch(batch, table.keys)
     try:
-        classified = _classify(batch, table, keys.rows_of(logged)).persist()
+        logged_keys = keys.rows_of(logged)
+        classified = _classify(batch, table, logged_keys).persist()
         try:
             _log_changes(classified, table, target, batch_id, counts)
             if snapshot is not None:
                 snapshot.record(spark, target.changes)
+            counts["accepted"] = snapshot.accepted(counts) if snapshot is not None else counts["changes"]
+            # The keys' events as the change log now holds them: what it held before this batch
+            # (pinned) and what this batch added; no read of the log's new version.
+            accepted = _accepted(classified)
+            events = logged_keys.unionByName(accepted, allowMissingColumns=True)
+            counts.update(_replace_keys(spark, table, target, keys, events, batch_id))
         finally:
             classified.unpersist()
-        counts["accepted"] = snapshot.accepted(counts) if snapshot is not None else counts["changes"]
-        counts.update(_replace_keys(spark, table, target, keys, batch_id))
     finally:
         keys.release()
     log.info("silver %s batch %d: %s", table.table, batch_id, counts)
@@ -94,14 +99,18 @@ def _log_changes(
     )
     if counts["changes"]:
         (
-            classified.filter(F.col(_VERDICT) == "accepted")
-            .drop(_VERDICT)
+            _accepted(classified)
             .write.format("delta")
             .mode("append")
             .option("txnAppId", target.txn_app_id(target.changes))
             .option("txnVersion", str(batch_id))
             .saveAsTable(target.changes)
         )
+
+
+def _accepted(classified: DataFrame) -> DataFrame:
+    """The rows of the batch that the change log takes."""
+    return classified.filter(F.col(_VERDICT) == "accepted").drop(_VERDICT)
 
 
 def _pinned(spark: SparkSession, name: str) -> DataFrame:
@@ -135,17 +144,24 @@ def _classify(batch: DataFrame, table: SilverSpec, logged: DataFrame) -> DataFra
 
 
 def _replace_keys(
-    spark: SparkSession, table: SilverSpec, target: SilverTarget, keys: BatchKeys, batch_id: int
+    spark: SparkSession,
+    table: SilverSpec,
+    target: SilverTarget,
+    keys: BatchKeys,
+    events: DataFrame,
+    batch_id: int,
 ) -> dict[str, int]:
-    """Recompute the touched keys from the change log; swap the rows of those that differ, in one commit.
+    """Recompute the touched keys from their `events` (every logged event of those keys); swap the
+    rows of those that differ, in one commit.
 
     Few keys: they are literals, so reads filter instead of joining, and the swap is a `replaceWhere`
-    overwrite of exactly the changed keys. Many keys: a semi-join and a MERGE.
+    overwrite of exactly the changed keys (into an empty table, an append). Many keys: a semi-join
+    and a MERGE, or an append on a first load (every key is new: nothing to compare with).
     """
     current = spark.read.table(target.name)
     recompute = history(table) if table.scd.scd_type == 2 else latest(table)
-    desired = keys.rows_of(spark.read.table(target.changes)).transform(recompute).select(*current.columns)
-    if current.isEmpty():  # the first load: every key is new, nothing to compare with
+    desired = events.transform(recompute).select(*current.columns)
+    if keys.predicate is None and current.isEmpty():
         return _append_new_keys(desired, table, target, batch_id)
     # Read twice (compare, then write): computed once.
     desired = desired.persist()
