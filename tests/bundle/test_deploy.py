@@ -142,7 +142,9 @@ def test_files_go_to_the_deployers_home_and_only_what_the_job_needs(deployment, 
     ]
     assert "notebooks/00_plan.py" in files and "notebooks/_bootstrap.py" in files
     assert (
-        "pyproject.toml" in files and "src/medallion/cli.py" in files and "specs/bronze_sources.csv" in files
+        "pyproject.toml" in files
+        and "src/medallion/cli/__init__.py" in files
+        and "specs/bronze_sources.csv" in files
     )
     assert not [f for f in files if f.split("/")[0] in EXCLUDED_FOLDERS], "tooling and tests are not deployed"
     assert all(p.startswith(root_path(target)) for p in uploads)

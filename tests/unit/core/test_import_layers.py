@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("delta plumbing and Unity Catalog security", ("medallion.delta", "medallion.security")),
     ("data quality", ("medallion.quality",)),
     ("layers and orchestration", ("medallion.layers", "medallion.dashboards")),
-    ("entry points", ("medallion.runtime", "medallion.cli", "medallion.cli_operations")),
+    ("entry points", ("medallion.runtime", "medallion.cli")),
 )
 
 

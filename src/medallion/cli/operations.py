@@ -4,19 +4,15 @@
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable
-
-from medallion.errors import ParameterError
+from medallion.cli.common import operations_context, spec_table, target_option
 from medallion.params import bundle_value
-from medallion.specs import Specs, load_specs
+from medallion.specs import load_specs
 
-__all__ = ["add_operations_commands", "spec_table"]
-
-Context = Callable[[argparse.Namespace], tuple]  # args -> (spark, RunContext, BundleConfig, target)
+__all__ = ["add_operations_commands"]
 
 
-def add_operations_commands(sub, context: Context, target_option: Callable) -> None:
+def add_operations_commands(sub) -> None:
+    """`rollback`, `backup`, `lineage`."""
     p = sub.add_parser(
         "rollback",
         help="restore every table a run wrote to its version before the run, streams included",
@@ -26,7 +22,7 @@ def add_operations_commands(sub, context: Context, target_option: Callable) -> N
     )
     p.add_argument("--dry-run", action="store_true", help="only list the tables and versions")
     target_option(p)
-    p.set_defaults(handler=lambda args: _rollback(args, context))
+    p.set_defaults(handler=_rollback)
 
     p = sub.add_parser("backup", help="copy the silver and gold tables to the target's backup schema")
     p.add_argument("--restore", action="store_true", help="write the backup back into the tables")
@@ -34,7 +30,7 @@ def add_operations_commands(sub, context: Context, target_option: Callable) -> N
         "--version", type=int, default=None, help="with --restore: that version of each backup table"
     )
     target_option(p)
-    p.set_defaults(handler=lambda args: _backup(args, context))
+    p.set_defaults(handler=_backup)
 
     p = sub.add_parser(
         "lineage", help="where a table version came from: its upstream versions down to the landing files"
@@ -43,29 +39,14 @@ def add_operations_commands(sub, context: Context, target_option: Callable) -> N
     p.add_argument("--version", type=int, default=None, help="that Delta version (default: the newest)")
     p.add_argument("--files", action="store_true", help="list every landing file, not only their count")
     target_option(p)
-    p.set_defaults(handler=lambda args: _lineage(args, context))
+    p.set_defaults(handler=_lineage)
 
 
-def spec_table(specs: Specs, text: str) -> tuple[str, str]:
-    """(layer, table) of a table the specs define, from `table` or `layer.table`."""
-    wanted = text.lower()
-    found = [
-        (layer, t.table)
-        for layer in ("bronze", "silver", "gold")
-        for t in getattr(specs, layer)
-        if wanted in (t.table.lower(), f"{layer}.{t.table.lower()}")
-    ]
-    if len(found) != 1:
-        what = "is in several layers: write layer.table" if found else "is not a table of the specs"
-        raise ParameterError(f"{text!r} {what}")
-    return found[0]
-
-
-def _lineage(args, context: Context) -> int:
+def _lineage(args) -> int:
     # imported here, not above: `medallion validate` must start fast and without Spark
     from medallion.delta.lineage import trace
 
-    spark, ctx, _, _ = context(args)
+    spark, ctx, _, _ = operations_context(args)
     layer, table = spec_table(load_specs(ctx.specs_dir), args.table)
     found = trace(spark, ctx, f"{layer}.{table}", args.version)
     if not found.tables:
@@ -85,11 +66,11 @@ def _lineage(args, context: Context) -> int:
     return 0
 
 
-def _rollback(args, context: Context) -> int:
+def _rollback(args) -> int:
     # imported here, not above: `medallion validate` must start fast and without Spark
     from medallion.layers.rollback import rollback_run
 
-    spark, ctx, _, _ = context(args)
+    spark, ctx, _, _ = operations_context(args)
     steps = rollback_run(spark, ctx, load_specs(ctx.specs_dir), args.run, dry_run=args.dry_run)
     verb = "would restore" if args.dry_run else "restored"
     for step in steps:
@@ -98,11 +79,11 @@ def _rollback(args, context: Context) -> int:
     return 0
 
 
-def _backup(args, context: Context) -> int:
+def _backup(args) -> int:
     # imported here, not above: `medallion validate` must start fast and without Spark
     from medallion.layers.backup import backup_tables, restore_tables
 
-    spark, ctx, bundle, target = context(args)
+    spark, ctx, bundle, target = operations_context(args)
     schema = bundle_value("backup_schema", target, bundle.root)
     specs = load_specs(ctx.specs_dir)
     if args.restore:
