@@ -201,6 +201,38 @@ def test_snapshot_source_derives_inserts_updates_and_deletes(spark):
     assert dim.rows("id", "name", "is_current")[0] == ("a", "A", True)
 
 
+def test_a_snapshot_batch_replayed_after_its_events_were_logged_ends_as_one_attempt(spark, monkeypatch):
+    """Two snapshots in one micro-batch, and the process dies after the change log took their events
+    but before silver changed: the stream replays the batch. The replay must not call the older
+    snapshot late (it is this batch's own) and must rebuild every key either snapshot changed."""
+    import medallion.layers.scd as scd
+
+    first = [ev("a", 1, "A"), ev("b", 1, "B")]
+    batch = [ev("a", 2, "A2"), ev("b", 2, "B"), ev("a", 3, "A2"), ev("b", 3, "B3")]  # a moves at 2, b at 3
+    clean = ScdHarness(spark, scd_table(source_kind="snapshot"))
+    clean.apply(first)
+    clean.apply(batch)
+
+    dim = ScdHarness(spark, scd_table(source_kind="snapshot"))
+    dim.apply(first)
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("process killed before silver changed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(scd, "_replace_keys", killed)
+        with pytest.raises(RuntimeError, match="process killed"):
+            dim.apply(batch)
+    counts = dim.apply(batch, batch_id=dim.batch_id)  # the stream's replay of the same batch
+
+    assert counts["quarantined"] == 0, dim.quarantine()
+    assert dim.rows() == clean.rows()
+    assert ("a", "A2", 2, None) in dim.rows("id", "name", "effective_from", "effective_to")
+    version = dim.version()
+    dim.apply(batch, batch_id=dim.batch_id)  # replayed once more: nothing left to do
+    assert dim.version() == version and dim.quarantine() == []
+
+
 def test_case8_a_changed_shape_is_refused_until_a_full_refresh(spark, tmp_path):
     dim = ScdHarness(spark, scd_table())
     dim.apply([ev("a", 1, "A")])

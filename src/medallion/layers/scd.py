@@ -51,21 +51,24 @@ def write_scd(
     """Apply one batch of conformed rows (keys and sequence not NULL) to an scd1/scd2 table."""
     if IS_DELETE not in batch.columns:
         batch = batch.withColumn(IS_DELETE, F.lit(False))
-    logged = _pinned(spark, target.changes)
+    version = _version(spark, target.changes)
     counts: dict[str, int] = {}
     snapshot: SnapshotBatch | None = None
     if table.scd is not None and table.scd.source_kind == "snapshot":
-        snapshot = snapshot_batch(spark, batch, table, target.changes, logged)
+        writer = target.txn_app_id(target.changes)
+        snapshot = snapshot_batch(spark, batch, table, target.changes, version, writer, batch_id)
         counts["quarantined"] = write_quarantine(snapshot.late, target, batch_id, part="late_snapshot")
-        batch = snapshot.events
+        batch, logged = snapshot.events, snapshot.logged
+    else:
+        logged = _as_of(spark, target.changes, version)
     keys = BatchKeys.from_batch(batch, table.keys)
     try:
         logged_keys = keys.rows_of(logged)
         classified = _classify(batch, table, logged_keys).persist()
         try:
-            _log_changes(classified, table, target, batch_id, counts)
             if snapshot is not None:
                 snapshot.record(spark, target.changes)
+            _log_changes(classified, table, target, batch_id, counts)
             counts["accepted"] = snapshot.accepted(counts) if snapshot is not None else counts["changes"]
             # The keys' events as the change log now holds them: what it held before this batch
             # (pinned) and what this batch added; no read of the log's new version.
@@ -113,9 +116,12 @@ def _accepted(classified: DataFrame) -> DataFrame:
     return classified.filter(F.col(_VERDICT) == "accepted").drop(_VERDICT)
 
 
-def _pinned(spark: SparkSession, name: str) -> DataFrame:
-    """The table as of now, unaffected by later writes in this batch (recomputation stays exact)."""
-    version = DeltaTable.forName(spark, name).history(1).first()["version"]
+def _version(spark: SparkSession, name: str) -> int:
+    """The table's version now: read as of it, later writes in this batch leave what it read alone."""
+    return int(DeltaTable.forName(spark, name).history(1).first()["version"])
+
+
+def _as_of(spark: SparkSession, name: str, version: int) -> DataFrame:
     return spark.sql(f"SELECT * FROM {name} VERSION AS OF {int(version)}")
 
 

@@ -4,13 +4,17 @@ A batch of snapshots becomes change events for the SCD engine (`medallion.layers
 different from the state before the snapshot is an upsert at the snapshot's sequence, a key that
 disappeared is a delete. Snapshots older than the newest applied one are late and go to quarantine.
 The newest applied snapshot is remembered on the change log (a table property), because a snapshot
-that changed nothing leaves no event to show it was applied.
+that changed nothing leaves no event to show it was applied. The property is written before the
+batch's events, with the log version and mark the batch started from: a replay of that batch (the
+process died after logging its events, before the stream committed the batch) starts from the same
+state, so its older snapshot is not taken for a late one and every key it changed is recomputed.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -20,19 +24,48 @@ from medallion.layers.transforms import content_columns
 from medallion.names import IS_DELETE, LINEAGE_COLUMNS, QUARANTINE_REASON, SNAPSHOT_PROPERTY
 from medallion.specs.model import SilverSpec
 
-__all__ = ["SnapshotBatch", "all_equal", "snapshot_batch", "snapshot_events"]
+__all__ = ["SnapshotBatch", "SnapshotMark", "all_equal", "snapshot_batch", "snapshot_events"]
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class SnapshotMark:
+    """The change log's snapshot property: the newest applied snapshot (as text), and the batch that
+    last moved it (`writer`: its stream's txnAppId) with the log version and the mark it started from."""
+
+    applied: str | None = None
+    writer: str = ""
+    batch: int | None = None
+    version_before: int | None = None
+    applied_before: str | None = None
+
+    @classmethod
+    def parse(cls, text: str | None) -> SnapshotMark:
+        """The stored property; a plain value is the mark of a table written before batches were kept."""
+        if text is None:
+            return cls()
+        try:
+            found = json.loads(text)
+        except ValueError:
+            return cls(applied=text)
+        return cls(**found) if isinstance(found, dict) else cls(applied=text)
+
+    def replayed_by(self, writer: str, batch_id: int) -> bool:
+        """True when this mark was written by that very batch: the batch is being replayed."""
+        return self.batch is not None and (self.writer, self.batch) == (writer, batch_id)
+
+
+@dataclass(frozen=True)
 class SnapshotBatch:
-    """One batch of snapshots as the SCD engine takes it: `events` to classify, `late` rows to
-    quarantine, and the newest snapshot value the batch applies (None when it moves nothing)."""
+    """One batch of snapshots as the SCD engine takes it: `events` to classify against `logged` (the
+    change log as of before the batch), `late` rows to quarantine, and the mark to record before the
+    events are logged (None when the batch moves nothing)."""
 
     events: DataFrame
     late: DataFrame
-    newest: object
+    logged: DataFrame
+    mark: SnapshotMark | None
     rows_in: int
 
     def accepted(self, counts: dict[str, int]) -> int:
@@ -41,31 +74,47 @@ class SnapshotBatch:
         return self.rows_in - counts.get("quarantined", 0) - counts.get("duplicates", 0)
 
     def record(self, spark: SparkSession, changes: str) -> None:
-        """Remember the newest applied snapshot on the change log (after its events were logged)."""
-        if self.newest is not None:
-            _record_snapshot(spark, changes, self.newest)
+        """Remember the newest snapshot on the change log, before its events are logged."""
+        if self.mark is not None:
+            text = json.dumps(asdict(self.mark)).replace("'", "\\'")
+            spark.sql(f"ALTER TABLE {changes} SET TBLPROPERTIES ('{SNAPSHOT_PROPERTY}' = '{text}')")
 
 
 def snapshot_batch(
-    spark: SparkSession, batch: DataFrame, table: SilverSpec, changes: str, logged: DataFrame
+    spark: SparkSession,
+    batch: DataFrame,
+    table: SilverSpec,
+    changes: str,
+    version: int,
+    writer: str,
+    batch_id: int,
 ) -> SnapshotBatch:
-    """Turn a batch of snapshot rows into events against the change log `changes` (as `logged`)."""
+    """Turn a batch of snapshot rows into events against the change log `changes`, as of `version`
+    (its version before the batch), or as of before the batch's first attempt when this is a replay."""
     rows_in = batch.count()
-    applied = _applied_snapshot(spark, changes, batch.schema[table.sequence_by[0]].dataType)
-    events, late, newest = snapshot_events(batch, table, logged, applied)
-    return SnapshotBatch(events=events, late=late, newest=newest, rows_in=rows_in)
-
-
-def _applied_snapshot(spark: SparkSession, changes: str, data_type: DataType) -> object:
-    """The newest snapshot applied so far (a snapshot without changes leaves no event to show it)."""
     stored = {r["key"]: r["value"] for r in spark.sql(f"SHOW TBLPROPERTIES {changes}").collect()}
-    text = stored.get(SNAPSHOT_PROPERTY)
-    return None if text is None else spark.range(1).select(F.lit(text).cast(data_type)).first()[0]
+    mark = SnapshotMark.parse(stored.get(SNAPSHOT_PROPERTY))
+    replay = mark.replayed_by(writer, batch_id)
+    if replay:
+        log.info(
+            "%s: batch %d is replayed; it starts from version %s", changes, batch_id, mark.version_before
+        )
+        version, applied_text = int(mark.version_before), mark.applied_before
+    else:
+        applied_text = mark.applied
+    logged = spark.sql(f"SELECT * FROM {changes} VERSION AS OF {int(version)}")
+    sequence_type = batch.schema[table.sequence_by[0]].dataType
+    applied = None if applied_text is None else _cast(spark, applied_text, sequence_type)
+    events, late, newest = snapshot_events(batch, table, logged, applied)
+    moved = None
+    if newest is not None and not replay:
+        moved = SnapshotMark(_cast(spark, newest, "string"), writer, batch_id, version, applied_text)
+    return SnapshotBatch(events=events, late=late, logged=logged, mark=moved, rows_in=rows_in)
 
 
-def _record_snapshot(spark: SparkSession, changes: str, value: object) -> None:
-    text = spark.range(1).select(F.lit(value).cast("string")).first()[0]
-    spark.sql(f"ALTER TABLE {changes} SET TBLPROPERTIES ('{SNAPSHOT_PROPERTY}' = '{text}')")
+def _cast(spark: SparkSession, value: object, data_type: DataType | str) -> object:
+    """A value as Spark casts it (the sequence's text form and back)."""
+    return spark.range(1).select(F.lit(value).cast(data_type)).first()[0]
 
 
 def snapshot_events(

@@ -47,8 +47,12 @@ _LOCAL_DEFAULTS: dict[str, str] = {
     # process for every file it creates and a `readlink` process for every rename through Hadoop's
     # FileContext: about 20 processes per Delta commit. These three keep renames on the plain file
     # system API and drop the `.crc` side files (and their `chmod`): a commit costs a quarter less,
-    # a cold run a third less. Safe here because one process owns a local lakehouse (its Derby
-    # metastore allows no other), which is what Delta's LocalLogStore requires.
+    # a cold run a third less. A local commit stays what it was, "the log file does not exist yet,
+    # then rename onto it" (FileContext's rename checks the same way, it is no more atomic), and
+    # LocalLogStore also serializes a table's commits within the JVM. One process owns a local
+    # lakehouse: its Derby metastore admits no second one. Hadoop's `FileSystem.getLocal` refuses
+    # this file system (it casts to LocalFileSystem): local code reads paths through
+    # `Path.getFileSystem` or plain Python instead.
     "spark.delta.logStore.file.impl": "io.delta.storage.LocalLogStore",
     "spark.sql.streaming.checkpointFileManagerClass": (
         "org.apache.spark.sql.execution.streaming.checkpointing.FileSystemBasedCheckpointFileManager"
