@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from medallion import cli
+from medallion.cli import lakehouse
 from medallion.delta.run_records import TableRun
 
 PROJECT = Path(__file__).resolve().parents[3]
@@ -20,7 +21,7 @@ def no_spark(monkeypatch):
     from medallion.params import resolve_context
 
     context = resolve_context({"target": "dev"}, PROJECT)
-    monkeypatch.setattr(cli, "_context", lambda args: ("spark", context))
+    monkeypatch.setattr(lakehouse, "spark_and_context", lambda args: ("spark", context))
     return context
 
 
