@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -49,7 +49,10 @@ class SnapshotMark:
             found = json.loads(text)
         except ValueError:
             return cls(applied=text)
-        return cls(**found) if isinstance(found, dict) else cls(applied=text)
+        if not isinstance(found, dict):
+            return cls(applied=text)
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in found.items() if k in known})
 
     def replayed_by(self, writer: str, batch_id: int) -> bool:
         """True when this mark was written by that very batch: the batch is being replayed."""
