@@ -3,8 +3,9 @@
 A batch of conformed rows is classified against the table's change log (`<table>_changes`, every
 accepted event so far, deletes included): exact duplicates are counted and dropped, rows that tie on
 key and sequence go to quarantine, the rest are appended to the change log. Then the history of the
-keys the batch touched is recomputed from the change log and replaces those keys' rows in the silver
-table with one MERGE, i.e. one Delta transaction, and only if something differs.
+keys the batch touched is recomputed from their events (the change log as read before the batch,
+plus the rows it just took) and replaces those keys' rows in the silver table in one Delta
+transaction (a `replaceWhere` for a few keys, a MERGE for many), and only if something differs.
 
 Why recompute instead of patching the stored versions: a late event, a tombstone or a change that
 splits a version all need the key's full event history, which the versions alone have lost. The
