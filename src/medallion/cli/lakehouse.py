@@ -173,13 +173,14 @@ def _persona_frame(spark, args, bundle, target):
 def _history(args) -> int:
     # imported here, not above: `medallion validate` must start fast and without Spark
     from medallion.delta.history import HISTORY_COLUMNS, table_history
+    from medallion.delta.literal_rows import literal_frame
     from medallion.delta.query import format_rows
 
     spark, ctx = spark_and_context(args)
     rows = table_history(spark, ctx, *spec_table(load_specs(ctx.specs_dir), args.table), limit=args.limit)
     print(
         format_rows(
-            spark.createDataFrame([tuple(r.values()) for r in rows], HISTORY_COLUMNS), limit=args.limit
+            literal_frame(spark, [tuple(r.values()) for r in rows], HISTORY_COLUMNS), limit=args.limit
         )
     )
     return 0

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from delta.tables import DeltaTable
 
+from medallion.delta.literal_rows import literal_frame
 from medallion.delta.run_marks import commit_batch, commit_run_id
 from medallion.delta.tables import current_version, table_exists
 from medallion.names import LINEAGE_TABLE, LINEAGE_VIEW, OPERATIONS_TABLE, OPS, RECORD_TABLES
@@ -171,7 +172,7 @@ def _lineage_frame(spark: SparkSession, ctx: RunContext) -> DataFrame:
     """One row per input of a version written (the `lineage` view's query, so it needs no view)."""
     run_log = ctx.table(OPS, OPERATIONS_TABLE)
     if not table_exists(spark, run_log):
-        return spark.createDataFrame([], RECORD_TABLES[LINEAGE_TABLE])
+        return literal_frame(spark, [], RECORD_TABLES[LINEAGE_TABLE])
     return spark.sql(LINEAGE_VIEW.format(run_log=run_log))
 
 

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from medallion.delta.literal_rows import literal_frame
 from medallion.delta.tables import last_commit
 
 if TYPE_CHECKING:
@@ -65,6 +66,6 @@ def table_inventory(spark: SparkSession, schemas: Iterable[str] | None = None) -
                     str(commit.get("timestamp", "")),
                 )
             )
-    return spark.createDataFrame(
-        records, "schema string, table string, rows bigint, delta_version bigint, last_update string"
+    return literal_frame(
+        spark, records, "schema string, table string, rows bigint, delta_version bigint, last_update string"
     )
