@@ -102,3 +102,7 @@ def test_the_plan_creates_the_record_tables_and_lineage_stays_a_view(spark, demo
     tables = {row["tableName"] for row in spark.sql(f"SHOW TABLES IN {ops}").collect()} - views
     assert "lineage" in views, (views, tables)
     assert tables >= {"run_log", "dq_metrics", "dq_alerts"}, tables
+    for name in ("run_log", "dq_metrics", "dq_alerts"):
+        properties = {r["key"]: r["value"] for r in spark.sql(f"SHOW TBLPROPERTIES {ops}.{name}").collect()}
+        # one small commit per table per run: checkpoints every 100 commits, not Delta's every 10
+        assert properties.get("delta.checkpointInterval") == "100", (name, properties)
