@@ -22,7 +22,7 @@ from pyspark.sql import SparkSession
 
 from medallion.delta.tables import current_version, table_exists
 
-__all__ = ["MARK_FILE", "SourceState", "mark_read", "nothing_new", "source_state"]
+__all__ = ["MARK_FILE", "SourceState", "keeps_marks", "mark_read", "nothing_new", "source_state"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,12 @@ def source_state(spark: SparkSession, name: str) -> SourceState | None:
         return None
     table_id = str(spark.sql(f"DESCRIBE DETAIL {name}").first()["id"])
     return SourceState(table_id, version)
+
+
+def keeps_marks(checkpoint: str) -> bool:
+    """True when a mark can be kept beside `checkpoint` (this machine or a volume): elsewhere looking
+    up the source's state would cost a second a table for nothing."""
+    return _mark_path(checkpoint) is not None
 
 
 def nothing_new(checkpoint: str, state: SourceState | None) -> bool:

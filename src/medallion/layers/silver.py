@@ -21,7 +21,7 @@ from medallion.delta.lineage import LineageEdge, edges_by_batch, versions_by_bat
 from medallion.delta.run_marks import batch_marked, current_run_id, snapshot_checkpoint
 from medallion.delta.run_records import TableRun, new_run_id, record_operation, timed
 from medallion.delta.silver_tables import SilverTarget, ensure_tables, reset
-from medallion.delta.stream_progress import mark_read, nothing_new, source_state
+from medallion.delta.stream_progress import keeps_marks, mark_read, nothing_new, source_state
 from medallion.delta.streams import delta_source_range, run_batches
 from medallion.delta.tables import TableGuard
 from medallion.layers.silver_batch import process_batch, quality_run
@@ -73,7 +73,8 @@ def build(
                 reset(spark, table, ctx.table("silver", table.table))
             target = replace(ensure_table(spark, table, ctx, guard=guard), run_id=run_id)
             checkpoint = f"{ctx.checkpoint('silver', table.table)}/{target.table_id}"
-            bronze_state = source_state(spark, source)
+            # where no mark can be kept (a cloud checkpoint) the stream decides, and no lookup is wasted
+            bronze_state = source_state(spark, source) if keeps_marks(checkpoint) else None
             unchanged = nothing_new(checkpoint, bronze_state)
             if unchanged:
                 log.info(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from medallion.delta.stream_progress import MARK_FILE, SourceState, mark_read, nothing_new
+from medallion.delta.stream_progress import MARK_FILE, SourceState, keeps_marks, mark_read, nothing_new
 
 
 def test_a_mark_matches_only_the_same_table_and_version(tmp_path):
@@ -38,3 +38,12 @@ def test_no_mark_before_the_checkpoint_exists(tmp_path):
     missing = tmp_path / "not-yet"
     mark_read(str(missing), SourceState("t", 1))
     assert not missing.exists()
+
+
+def test_marks_are_kept_beside_local_and_volume_checkpoints_only(tmp_path):
+    """Where no mark can be kept the silver build does not look up the source's state at all."""
+    assert keeps_marks(str(tmp_path)) and keeps_marks(f"file:{tmp_path}")
+    assert keeps_marks("/Volumes/main/ops/checkpoints/silver/orders")
+    assert not keeps_marks("s3://bucket/checkpoints/silver/orders")
+    assert not keeps_marks("abfss://c@account/checkpoints/silver/orders")
+    assert not keeps_marks("relative/checkpoints")
