@@ -149,8 +149,10 @@ def check_batch(run: QualityRun, rows: DataFrame) -> CheckedBatch:
     good, bad = run.engine.get_valid(checked), run.engine.get_invalid(checked)
     has_errors = F.coalesce(F.size(ERRORS), F.lit(0)) > 0
     try:
+        before = {rule: run.failed[rule] for rule in run.fail_rules}
         n_rejected, n_warned = _tally(run, bad)
-        _stop_on_fail_rules(run, bad)
+        if any(run.failed[rule] > count for rule, count in before.items()):  # else no job to look
+            _stop_on_fail_rules(run, bad)
     except BaseException:
         checked.unpersist()
         raise
