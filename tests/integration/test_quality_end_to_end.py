@@ -234,3 +234,20 @@ def test_every_injected_row_is_quarantined_by_its_rule_and_every_row_is_accounte
     assert second.rows_written == 0
     assert spark.table(lines).count() == before_silver + len(moving)
     assert spark.table(quarantine).count() == before_q - len(moving)
+
+
+def test_the_plan_task_creates_the_record_tables_and_the_lineage_view_before_any_build(
+    spark, project_copy, monkeypatch
+):
+    """Silver tasks run side by side and each records its run: the plan creates what they share first,
+    so no two of them race to create a record table or the `lineage` view (a race the metastore logs
+    as an error)."""
+    for layer in ("bronze", "silver", "gold", "ops"):
+        monkeypatch.setenv(f"BUNDLE_VAR_{layer}_schema", f"plan_only_{layer}")
+    result = run_job(spark, load_bundle(project_copy), "dev", tasks=["plan"], echo=lambda *_: None)
+    assert result.ok, result.error
+    views = {row["viewName"] for row in spark.sql("SHOW VIEWS IN spark_catalog.plan_only_ops").collect()}
+    tables = {row["tableName"] for row in spark.sql("SHOW TABLES IN spark_catalog.plan_only_ops").collect()}
+    assert views == {"lineage"}, views
+    assert tables - views == {"run_log", "dq_metrics", "dq_alerts"}, tables
+    assert spark.table("spark_catalog.plan_only_ops.lineage").count() == 0

@@ -114,8 +114,9 @@ def record_layer_runs(spark: SparkSession, ctx: RunContext, runs: list[TableRun]
 
 
 def ensure_record_tables(spark: SparkSession, ctx: RunContext) -> None:
-    """Create the missing record tables before tasks run side by side: two tasks creating the same
-    table at once make Delta refuse one of them (retried, but logged as an error by Spark)."""
+    """Create the missing record tables and the lineage view before tasks run side by side: two
+    tasks creating the same table or view at once make one of them fail or the metastore log an
+    error (`AlreadyExistsException`), though nothing is lost."""
     for name, schema in RECORD_TABLES.items():
         if name == LINEAGE_TABLE:  # a view over run_log (`ensure_lineage_view`), never a table
             continue
@@ -124,6 +125,7 @@ def ensure_record_tables(spark: SparkSession, ctx: RunContext) -> None:
             frame = literal_frame(spark, [], schema)
             writer = frame.write.format("delta").options(**RECORD_TABLE_OPTIONS)
             creating(lambda writer=writer, table=table: writer.saveAsTable(table))
+    ensure_lineage_view(spark, ctx)
 
 
 def ensure_lineage_view(spark: SparkSession, ctx: RunContext) -> None:
