@@ -167,6 +167,9 @@ def test_a_new_drop_refreshes_gold_by_key_to_what_a_rebuild_gives(spark, demo_jo
 
     result = run_job(spark, demo_job.bundle, "dev", echo=lambda *_: None)
     assert result.ok, result.error
+    # planning read the change feeds through temporary views, and left none in the session
+    temporary = [r["viewName"] for r in spark.sql("SHOW VIEWS").collect() if r["isTemporary"]]
+    assert not [v for v in temporary if v.startswith("medallion_changes_")], temporary
 
     placeholders = {
         "catalog": "spark_catalog",

@@ -132,28 +132,35 @@ def plan_keyed_refresh(
         return KeyedRefresh(
             reason=f"refresh key {table.refresh_key} has type {kind}, which has no literal here"
         )
-    views, rows = {}, 0
-    for name in table.changes_from:
-        qualified = f"silver.{name.lower()}"
-        full_name = ctx.table("silver", name)
-        view = f"medallion_changes_{table.table}_{name}".lower()
-        if qualified in changed:
-            try:
-                changes = _change_feed(
-                    spark, full_name, before[qualified]["version"] + 1, current[qualified]["version"]
-                )
-                rows += changes.count()
-            except Exception as exc:  # change feed off, or its files vacuumed: rebuild whole
-                if "AnalysisException" not in type(exc).__name__ and "DELTA_" not in str(exc):
-                    raise
-                first = str(exc).strip().splitlines()[0][:200]
-                return KeyedRefresh(reason=f"the change data feed of {qualified} cannot be read ({first})")
-        else:
-            changes = _no_changes(spark, full_name)
-        changes.createOrReplaceTempView(view)
-        views[name.lower()] = view
-    keys_frame = spark.sql(render(_CHANGES.sub(lambda m: views[m.group(2).lower()], table.keys_sql)))
-    keys = [row[0] for row in keys_frame.distinct().limit(MAX_KEYS + 1).collect()]
+    views: dict[str, str] = {}  # spec'd table -> temporary view of its changes, this planning's only
+    rows = 0
+    try:
+        for name in table.changes_from:
+            qualified = f"silver.{name.lower()}"
+            full_name = ctx.table("silver", name)
+            view = f"medallion_changes_{table.table}_{name}".lower()
+            if qualified in changed:
+                try:
+                    changes = _change_feed(
+                        spark, full_name, before[qualified]["version"] + 1, current[qualified]["version"]
+                    )
+                    rows += changes.count()
+                except Exception as exc:  # change feed off, or its files vacuumed: rebuild whole
+                    if "AnalysisException" not in type(exc).__name__ and "DELTA_" not in str(exc):
+                        raise
+                    first = str(exc).strip().splitlines()[0][:200]
+                    return KeyedRefresh(
+                        reason=f"the change data feed of {qualified} cannot be read ({first})"
+                    )
+            else:
+                changes = _no_changes(spark, full_name)
+            changes.createOrReplaceTempView(view)
+            views[name.lower()] = view
+        keys_frame = spark.sql(render(_CHANGES.sub(lambda m: views[m.group(2).lower()], table.keys_sql)))
+        keys = [row[0] for row in keys_frame.distinct().limit(MAX_KEYS + 1).collect()]
+    finally:  # none is left in the session
+        for view in views.values():
+            spark.catalog.dropTempView(view)
     if len(keys) > MAX_KEYS:
         return KeyedRefresh(reason=f"more than {MAX_KEYS} keys changed", change_rows=rows)
     return KeyedRefresh(
