@@ -23,6 +23,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from medallion.delta.key_predicates import BatchKeys, keys_predicate
+from medallion.delta.merge_source import computed_source
 from medallion.delta.side_tables import write_quarantine
 from medallion.delta.silver_tables import SilverTarget
 from medallion.layers.scd_snapshots import SnapshotBatch, all_equal, snapshot_batch
@@ -261,8 +262,10 @@ def _swap_many(
             if f.name not in table.keys
         ],
     )
-    source = inserts.withColumn("_action", F.lit("insert")).unionByName(
-        deletes.withColumn("_action", F.lit("delete"))
+    source = computed_source(
+        inserts.withColumn("_action", F.lit("insert")).unionByName(
+            deletes.withColumn("_action", F.lit("delete"))
+        )
     )
     on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in table.keys) + " AND s._action = 'delete'"
     (

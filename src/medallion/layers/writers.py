@@ -19,6 +19,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from medallion.delta.key_predicates import BatchKeys
+from medallion.delta.merge_source import computed_source
 from medallion.delta.silver_tables import SilverTarget
 from medallion.errors import DataError
 from medallion.layers.scd import write_scd
@@ -155,7 +156,8 @@ def _upsert(
         on = f"{on} AND ({pruned})"
     newer = _newer_condition(table.sequence_by)
     values = {f"`{c}`": f"s.`{c}`" for c in _stored_columns(table)}
-    builder = DeltaTable.forName(spark, target.name).alias("t").merge(latest.alias("s"), on)
+    source = computed_source(latest)
+    builder = DeltaTable.forName(spark, target.name).alias("t").merge(source.alias("s"), on)
     if table.delete_when:
         builder = builder.whenMatchedDelete(condition=f"s.`{IS_DELETE}` AND {newer}")
         builder = builder.whenMatchedUpdate(condition=f"NOT s.`{IS_DELETE}` AND {newer}", set=values)
