@@ -23,7 +23,6 @@ from medallion.errors import ParameterError, SpecError
 from medallion.layers.gold_refresh import (
     KeyedRefresh,
     few_upstream_rows,
-    most_keys_changed,
     plan_keyed_refresh,
     refresh_fingerprint,
     upstream_state,
@@ -186,11 +185,13 @@ def _keyed_plan(
     if previous and few_upstream_rows(upstream_rows):
         return KeyedRefresh(reason=f"its upstream tables hold {upstream_rows} rows: a rebuild costs less")
     key_type = df.schema[table.refresh_key].dataType
-    plan = plan_keyed_refresh(
-        spark, table, ctx, previous, upstream, key_type, lambda sql: render_sql(sql, ctx.placeholders())
+    return plan_keyed_refresh(
+        spark,
+        table,
+        ctx,
+        previous,
+        upstream,
+        key_type,
+        lambda sql: render_sql(sql, ctx.placeholders()),
+        stored_keys=lambda: spark.table(target).select(table.refresh_key).distinct().count(),
     )
-    if not plan.reason and plan.keys:
-        stored = spark.table(target).select(table.refresh_key).distinct().count()
-        if most_keys_changed(len(plan.keys), stored):
-            plan.reason = f"{len(plan.keys)} of its {stored} keys changed: a rebuild costs less"
-    return plan

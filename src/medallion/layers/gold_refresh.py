@@ -8,7 +8,9 @@ for those keys only and replaces exactly those rows (`replaceWhere`), in one com
 
 Whenever that cannot be proven safe the table is rebuilt whole and the reason recorded: first
 build, SQL changed, an upstream table recreated or without its change feed, a changed table the
-keys SQL does not read, or more keys than MAX_KEYS.
+keys SQL does not read. Where a refresh by key would cost more than a rebuild (more keys than
+MAX_KEYS, most of the table's keys, small upstream tables) the table is rebuilt too; a keys SQL that
+is a UNION is run branch by branch, so that planning stops once the keys found settle that.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pyspark.sql import functions as F
 from medallion.delta.key_predicates import key_predicate, literal_renderer
 from medallion.delta.tables import last_commit, last_write
 from medallion.specs.model import GoldSpec
+from medallion.specs.sql_union import union_branches
 
 if TYPE_CHECKING:
     from medallion.context import RunContext
@@ -36,9 +39,11 @@ __all__ = [
     "MIN_UPSTREAM_ROWS",
     "REBUILD_SHARE",
     "KeyedRefresh",
+    "changed_keys",
     "few_upstream_rows",
     "most_keys_changed",
     "plan_keyed_refresh",
+    "rebuild_rule",
     "refresh_fingerprint",
     "upstream_state",
 ]
@@ -103,11 +108,14 @@ def plan_keyed_refresh(
     current: dict[str, dict[str, Any]],
     key_type: Any,
     render: Callable[[str], str],
+    stored_keys: Callable[[], int] | None = None,
 ) -> KeyedRefresh:
     """Decide between a refresh by key and a full rebuild, and find the keys for the former.
 
     `previous` is the stamp of the last build, `current` the upstream state now (by `layer.table`);
-    `render` fills the SQL's placeholders.
+    `render` fills the SQL's placeholders; `stored_keys` counts the keys the table holds (asked only
+    when some keys changed). More than MAX_KEYS keys, or most of the stored ones (when `stored_keys`
+    is given), mean a rebuild.
     """
     if not previous:
         return KeyedRefresh(reason="first build")
@@ -156,16 +164,57 @@ def plan_keyed_refresh(
                 changes = _no_changes(spark, full_name)
             changes.createOrReplaceTempView(view)
             views[name.lower()] = view
-        keys_frame = spark.sql(render(_CHANGES.sub(lambda m: views[m.group(2).lower()], table.keys_sql)))
-        keys = [row[0] for row in keys_frame.distinct().limit(MAX_KEYS + 1).collect()]
+        keys_sql = render(_CHANGES.sub(lambda m: views[m.group(2).lower()], table.keys_sql))
+        keys, reason = changed_keys(spark, keys_sql, key_type, rebuild_rule(stored_keys))
     finally:  # none is left in the session
         for view in views.values():
             spark.catalog.dropTempView(view)
-    if len(keys) > MAX_KEYS:
-        return KeyedRefresh(reason=f"more than {MAX_KEYS} keys changed", change_rows=rows)
+    if reason:
+        return KeyedRefresh(reason=reason, change_rows=rows)
     return KeyedRefresh(
         keys=keys, predicate=key_predicate(table.refresh_key, keys, key_type), change_rows=rows
     )
+
+
+def changed_keys(
+    spark: SparkSession, sql: str, key_type: Any, too_many: Callable[[int], str]
+) -> tuple[list[Any], str]:
+    """The distinct keys a keys SQL returns (as `key_type`), or the reason they are too many to
+    refresh by (`too_many(n)`: "" while n keys are fine).
+
+    A UNION runs branch by branch, in the order written, and stops as soon as the keys found are too
+    many: with the cheap reads of the change feeds first, a drop that touches most of the table
+    costs those reads, not the joins with whole silver tables that follow. The keys only grow from
+    branch to branch, so the outcome is the one the whole query gives.
+    """
+    found: dict[Any, None] = {}  # an ordered set
+    for part in union_branches(sql) or [sql]:
+        frame = spark.sql(part)
+        key = frame.select(F.col(f"`{frame.columns[0]}`").cast(key_type))
+        for row in key.distinct().limit(MAX_KEYS + 1).collect():
+            found.setdefault(row[0], None)
+        reason = too_many(len(found))
+        if reason:
+            return list(found), reason
+    return list(found), ""
+
+
+def rebuild_rule(stored_keys: Callable[[], int] | None) -> Callable[[int], str]:
+    """The rule for `changed_keys`: more than MAX_KEYS, or most of the stored keys (counted once)."""
+    stored: list[int] = []
+
+    def reason(changed: int) -> str:
+        if changed > MAX_KEYS:
+            return f"more than {MAX_KEYS} keys changed"
+        if not changed or stored_keys is None:
+            return ""
+        if not stored:
+            stored.append(stored_keys())
+        if most_keys_changed(changed, stored[0]):
+            return f"at least {changed} of its {stored[0]} keys changed: a rebuild costs less"
+        return ""
+
+    return reason
 
 
 def _change_feed(spark: SparkSession, name: str, start: int, end: int) -> DataFrame:

@@ -75,11 +75,13 @@ _TWO_CHAR_OPS = ("->", "=>", "::", "<=", ">=", "<>", "!=", "==", "||", "<<", ">>
 
 @dataclass(frozen=True)
 class Token:
-    """`kind` is ident, quoted (a `backquoted` identifier), string, number, placeholder or op."""
+    """`kind` is ident, quoted (a `backquoted` identifier), string, number, placeholder or op;
+    `start` is where it begins in the text."""
 
     kind: str
     text: str
     line: int
+    start: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def tokenize(text: str) -> tuple[list[Token], list[tuple[int, str]]]:
                 break
             body = text[i + 1 : end]
             kind = "quoted" if ch == "`" else "string"
-            tokens.append(Token(kind, body.replace("``", "`") if kind == "quoted" else body, line))
+            tokens.append(Token(kind, body.replace("``", "`") if kind == "quoted" else body, line, i))
             line += body.count("\n")
             i = end + 1
         elif text.startswith("${", i):
@@ -142,15 +144,15 @@ def tokenize(text: str) -> tuple[list[Token], list[tuple[int, str]]]:
             if end < 0:
                 errors.append((line, "placeholder ${ is never closed with }"))
                 break
-            tokens.append(Token("placeholder", text[i + 2 : end].strip(), line))
+            tokens.append(Token("placeholder", text[i + 2 : end].strip(), line, i))
             i = end + 1
         elif _IDENT_START.match(ch):
             end = _IDENT.match(text, i + 1).end()
-            tokens.append(Token("ident", text[i:end], line))
+            tokens.append(Token("ident", text[i:end], line, i))
             i = end
         elif ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
             end = _NUMBER.match(text, i + 1).end()
-            tokens.append(Token("number", text[i:end], line))
+            tokens.append(Token("number", text[i:end], line, i))
             i = end
         else:
             op = next((op for op in _TWO_CHAR_OPS if text.startswith(op, i)), ch)
@@ -161,7 +163,7 @@ def tokenize(text: str) -> tuple[list[Token], list[tuple[int, str]]]:
                     opened.pop()
                 else:
                     errors.append((line, "')' has no matching '('"))
-            tokens.append(Token("op", op, line))
+            tokens.append(Token("op", op, line, i))
             i += len(op)
     else:
         for opened_line in opened:

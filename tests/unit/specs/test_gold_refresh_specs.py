@@ -12,10 +12,12 @@ from pyspark.sql.types import DateType, DecimalType, IntegerType, MapType, Strin
 
 from medallion.delta.key_predicates import key_predicate
 from medallion.layers.gold_refresh import (
+    MAX_KEYS,
     MIN_UPSTREAM_ROWS,
     few_upstream_rows,
     most_keys_changed,
     plan_keyed_refresh,
+    rebuild_rule,
     refresh_fingerprint,
 )
 from medallion.specs import check_specs, load_specs
@@ -169,3 +171,20 @@ def test_a_refresh_touching_most_keys_rebuilds_instead(changed, stored, rebuild)
 )
 def test_small_upstream_tables_rebuild_without_planning(rows, rebuild):
     assert few_upstream_rows(rows) is rebuild
+
+
+def test_the_rebuild_rule_counts_the_stored_keys_once_and_only_when_keys_changed():
+    counted = []
+
+    def stored_keys():
+        counted.append(1)
+        return 100
+
+    rule = rebuild_rule(stored_keys)
+    assert rule(0) == ""
+    assert not counted  # nothing changed: no need to count the table's keys
+    assert rule(50) == ""
+    assert rule(51) == "at least 51 of its 100 keys changed: a rebuild costs less"
+    assert rule(MAX_KEYS + 1) == f"more than {MAX_KEYS} keys changed"
+    assert len(counted) == 1
+    assert rebuild_rule(None)(MAX_KEYS) == ""  # no stored count given: only the MAX_KEYS bound
