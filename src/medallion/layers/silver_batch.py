@@ -45,13 +45,13 @@ def process_batch(
     when they do not add up (read = written + quarantined + duplicates).
     """
     writer = WRITERS[table.load_pattern]
-    rows = batch.transform(with_source_row).transform(conform(table)).persist()
+    # Not cached: the checked rows are (check_batch), and counting them counts what was read.
+    rows = batch.transform(with_source_row).transform(conform(table))
     counts: dict[str, int] = {}
     checked = None
     try:
-        counts["read"] = rows.count()
-        quality.rows_checked += counts["read"]
         checked = check_batch(quality, rows)
+        counts["read"] = checked.n_rows
         rejected = checked.rejected.withColumn(QUARANTINE_REASON, rule_reason())
         counts["quarantined"] = write_quarantine(
             rejected, target, batch_id, part="rules", count=checked.n_rejected
@@ -61,7 +61,6 @@ def process_batch(
             if isinstance(value, int):
                 counts[key] = counts.get(key, 0) + value
     finally:
-        rows.unpersist()
         if checked is not None:
             checked.release()
     counts["written"] = counts.pop("accepted", 0)

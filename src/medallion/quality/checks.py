@@ -58,6 +58,7 @@ class CheckedBatch:
     valid: DataFrame
     rejected: DataFrame
     warned: DataFrame
+    n_rows: int = 0  # rows checked: valid, rejected and warned together
     n_rejected: int = 0
     n_warned: int = 0
     cached: tuple = ()  # frames persisted for this batch
@@ -131,7 +132,8 @@ def with_source_row(df: DataFrame) -> DataFrame:
 
 
 def check_batch(run: QualityRun, rows: DataFrame) -> CheckedBatch:
-    """Split conformed rows (with the source row) by the run's rules; tally failures per rule.
+    """Split conformed rows (with the source row) by the run's rules; count them and tally failures
+    per rule, in one pass (so `rows` need not be cached or counted apart).
 
     Raises SpecError naming the rules that cannot run (DQX builds every check while the batch's plan
     is analysed, so that is before any row moves), and DataQualityError when a rule with
@@ -150,7 +152,7 @@ def check_batch(run: QualityRun, rows: DataFrame) -> CheckedBatch:
     has_errors = F.coalesce(F.size(ERRORS), F.lit(0)) > 0
     try:
         before = {rule: run.failed[rule] for rule in run.fail_rules}
-        n_rejected, n_warned = _tally(run, bad)
+        n_rows, n_rejected, n_warned = _tally(run, checked)
         if any(run.failed[rule] > count for rule, count in before.items()):  # else no job to look
             _stop_on_fail_rules(run, bad)
     except BaseException:
@@ -160,28 +162,39 @@ def check_batch(run: QualityRun, rows: DataFrame) -> CheckedBatch:
         valid=good.drop(SOURCE_ROW),
         rejected=bad.filter(has_errors),
         warned=bad.filter(~has_errors),
+        n_rows=n_rows,
         n_rejected=n_rejected,
         n_warned=n_warned,
         cached=(checked,),
     )
 
 
-def _tally(run: QualityRun, bad: DataFrame) -> tuple[int, int]:
-    """One pass over the failing rows: rows with errors, rows with only warnings, rows per rule."""
+def _tally(run: QualityRun, checked: DataFrame) -> tuple[int, int, int]:
+    """One pass over the checked rows: rows, rows with errors, rows with only warnings, rows per rule
+    (added to the run's tally, with the rows to `rows_checked`)."""
 
     def names(column: str, prefix: str):
-        if column not in bad.columns:
+        if column not in checked.columns:
             return F.array().cast("array<string>")
         found = F.transform(
             F.coalesce(F.col(column), F.array()), lambda e: F.concat(F.lit(prefix), e["name"])
         )
         return F.array_distinct(found)
 
-    has_errors = F.coalesce(F.size(ERRORS), F.lit(0)) > 0 if ERRORS in bad.columns else F.lit(False)
-    kind = F.array(F.when(has_errors, F.lit("row:error")).otherwise(F.lit("row:warn")))
-    labels = F.explode(F.concat(kind, names(ERRORS, "error:"), names(WARNINGS, "warn:")))
+    def present(column: str):
+        return F.coalesce(F.size(column), F.lit(0)) > 0 if column in checked.columns else F.lit(False)
+
+    kind = (
+        F.when(present(ERRORS), F.array(F.lit("row:error")))
+        .when(present(WARNINGS), F.array(F.lit("row:warn")))
+        .otherwise(F.array().cast("array<string>"))
+    )
+    labels = F.explode(
+        F.concat(F.array(F.lit("row:all")), kind, names(ERRORS, "error:"), names(WARNINGS, "warn:"))
+    )
     tally = {
-        r["label"]: r["count"] for r in bad.select(labels.alias("label")).groupBy("label").count().collect()
+        r["label"]: r["count"]
+        for r in checked.select(labels.alias("label")).groupBy("label").count().collect()
     }
     for label, count in tally.items():
         kind_, _, rule = label.partition(":")
@@ -189,7 +202,8 @@ def _tally(run: QualityRun, bad: DataFrame) -> tuple[int, int]:
             run.failed[rule] += count
         elif kind_ == "warn":
             run.warned[rule] += count
-    return tally.get("row:error", 0), tally.get("row:warn", 0)
+    run.rows_checked += tally.get("row:all", 0)
+    return tally.get("row:all", 0), tally.get("row:error", 0), tally.get("row:warn", 0)
 
 
 def _stop_on_fail_rules(run: QualityRun, bad: DataFrame) -> None:
