@@ -32,7 +32,7 @@ def test_while_the_keys_are_few_every_branch_runs(spark):
         changed_keys(spark, f"{_DATES}\nUNION\n{_FAILS}", DateType(), _over(10))
     keys, reason = changed_keys(
         spark,
-        f"{_DATES}\nUNION ALL\nSELECT '2024-01-03' AS d UNION SELECT DATE'2024-01-01'",
+        f"{_DATES}\nUNION ALL\nSELECT '2024-01-03' AS `odd.name` UNION SELECT DATE'2024-01-01'",
         DateType(),
         _over(10),
     )

@@ -190,7 +190,8 @@ def changed_keys(
     found: dict[Any, None] = {}  # an ordered set
     for part in union_branches(sql) or [sql]:
         frame = spark.sql(part)
-        key = frame.select(F.col(f"`{frame.columns[0]}`").cast(key_type))
+        positional = frame.toDF(*[f"_c{i}" for i in range(len(frame.columns))])  # any names, even odd ones
+        key = positional.select(F.col("_c0").cast(key_type))
         for row in key.distinct().limit(MAX_KEYS + 1).collect():
             found.setdefault(row[0], None)
         reason = too_many(len(found))
