@@ -4,8 +4,9 @@
 # MAGIC Reads and validates every spec, creates the bronze, silver and gold schemas, and publishes the
 # MAGIC table lists as task values (`bronze_tables`, `silver_reference_tables`, `silver_tables`,
 # MAGIC `gold_tables`) for the job's for-each tasks. Silver comes in two waves: the tables other tables'
-# MAGIC rules read (`ref_table`), built one after another, then the rest side by side. Adding a table to
-# MAGIC the spec CSVs adds it here; no YAML changes.
+# MAGIC rules read (`ref_table`), built one after another, then the rest side by side. Gold too: the
+# MAGIC tables on silver side by side (`gold_tables`), then those built on other gold tables. Adding a
+# MAGIC table to the spec CSVs adds it here; no YAML changes.
 # MAGIC
 # MAGIC | Widget | Default | Meaning |
 # MAGIC |---|---|---|

@@ -132,7 +132,7 @@ def _framework_run(spark, bundle, label: str) -> dict:
         (["plan"], "plan"),
         (["bronze"], "bronze"),
         (["silver_references", "silver"], "silver"),
-        (["gold"], "gold"),
+        (["gold", "gold_on_gold"], "gold"),
     )
     for tasks, layer in layers:
         start = time.perf_counter()

@@ -10,7 +10,7 @@ from bundle_harness import DEVELOPER, PROJECT, SERVICE_PRINCIPAL, TARGETS, TEAM_
 from schema_check import schema_problems
 from workspace_stub import WorkspaceStub
 
-TASKS = ["plan", "bronze", "silver_references", "silver", "gold", "security", "dq_alerts"]
+TASKS = ["plan", "bronze", "silver_references", "silver", "gold", "gold_on_gold", "security", "dq_alerts"]
 EXCLUDED_FOLDERS = ("tests", "bench", "docs", "scripts", "requirements", ".github", ".ci")
 
 

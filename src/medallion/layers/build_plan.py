@@ -12,11 +12,14 @@ from medallion.delta.run_records import ensure_record_tables
 from medallion.delta.tables import table_exists
 from medallion.errors import ParameterError
 from medallion.names import OPS, TABLE_PROPERTY_PREFIX
-from medallion.specs.model import LAYERS, SilverSpec, Specs
+from medallion.specs.model import LAYERS, GoldSpec, SilverSpec, Specs
 
 __all__ = [
+    "GOLD_WAVES",
     "REFRESH_PROPERTY",
     "ensure_schemas",
+    "gold_selection",
+    "gold_waves",
     "mark_refreshed",
     "pending_refreshes",
     "select_tables",
@@ -26,26 +29,61 @@ __all__ = [
 ]
 
 REFRESH_PROPERTY = f"{TABLE_PROPERTY_PREFIX}full_refresh"  # the full_refresh.csv request a table last did
+# The gold notebook's `wave` widget: "" builds the tables of its `table` widget (all when empty),
+# "on_gold" the tables built on other gold tables (the job's second gold wave).
+GOLD_WAVES = ("", "on_gold")
 
 log = logging.getLogger(__name__)
 
 
 def table_lists(specs: Specs) -> dict[str, list[str]]:
-    """Task values: `bronze_tables`, `silver_reference_tables`, `silver_tables`, `gold_tables`.
+    """Task values: `bronze_tables`, `silver_reference_tables`, `silver_tables`, `gold_tables`,
+    `gold_on_gold_tables`.
 
     Silver is built in two waves, so that a table's foreign-key rules (`ref_table`) check against
     a reference table this run has already loaded, while the tables of a wave run side by side:
     first the tables other tables' rules read, one after another in build order (dimensions before
     facts; a chain of references stays in order), then every other table, which no rule reads.
     Neither list is empty while there are silver tables (a for-each task needs inputs).
+
+    Gold too: first the tables that read no other gold table, side by side (`gold_tables`, never
+    empty while there are gold tables), then the ones built on gold tables, in dependency order, by
+    one notebook run (`gold_on_gold_tables`, shown here; the notebook finds them in the specs).
     """
     references, others = silver_waves(specs.silver)
+    on_silver, on_gold = gold_waves(specs.gold)
     return {
         "bronze_tables": [s.table for s in specs.bronze],
         "silver_reference_tables": [s.table for s in references],
         "silver_tables": [s.table for s in others],
-        "gold_tables": [g.table for g in specs.gold],
+        "gold_tables": [g.table for g in on_silver],
+        "gold_on_gold_tables": [g.table for g in on_gold],
     }
+
+
+def gold_waves(tables: tuple[GoldSpec, ...]) -> tuple[list[GoldSpec], list[GoldSpec]]:
+    """(tables that read no other gold table; the rest), each in the specs' dependency order."""
+    names = {t.table.lower() for t in tables}
+
+    def on_gold(table: GoldSpec) -> bool:
+        return any(
+            layer == "gold" and name.lower() in names and name.lower() != table.table.lower()
+            for layer, name in table.upstream
+        )
+
+    return [t for t in tables if not on_gold(t)], [t for t in tables if on_gold(t)]
+
+
+def gold_selection(specs: Specs, table: str, wave: str) -> list[GoldSpec]:
+    """The gold tables a run of the gold notebook builds, from its `table` and `wave` widgets."""
+    if wave not in GOLD_WAVES:
+        raise ParameterError(
+            f"wave {wave!r} is not a gold wave; leave the 'wave' widget empty (the tables of 'table', "
+            f"all when empty) or set it to 'on_gold' (the tables built on other gold tables)"
+        )
+    if wave == "on_gold":
+        return gold_waves(specs.gold)[1]
+    return select_tables(specs.gold, table)
 
 
 def silver_waves(tables: tuple[SilverSpec, ...]) -> tuple[list[SilverSpec], list[SilverSpec]]:

@@ -87,6 +87,7 @@ def test_dev_expectation_carries_the_development_prefix(project):
         "silver_references",
         "silver",
         "gold",
+        "gold_on_gold",
         "security",
         "dq_alerts",
     )

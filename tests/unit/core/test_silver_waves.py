@@ -1,12 +1,16 @@
-"""The plan's two silver waves: the tables other tables' rules read, in build order, then the rest."""
+"""The plan's waves: for silver, the tables other tables' rules read, in build order, then the rest;
+for gold, the tables on silver side by side, then those built on gold tables."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from medallion.layers.build_plan import silver_waves, table_lists
+import pytest
+
+from medallion.errors import ParameterError
+from medallion.layers.build_plan import gold_selection, gold_waves, silver_waves, table_lists
 from medallion.specs import load_specs
-from medallion.specs.model import QualityRule, SilverSpec
+from medallion.specs.model import GoldSpec, QualityRule, SilverSpec, Specs
 
 PROJECT = Path(__file__).resolve().parents[3]
 
@@ -53,3 +57,31 @@ def test_the_demo_plan_builds_dimensions_before_the_facts_that_check_against_the
     assert set(first) == {"dim_customer", "dim_product", "fact_order"}  # order lines check their order
     assert first.index("dim_customer") < first.index("fact_order")
     assert set(lists["silver_tables"]) == {"fact_order_line", "fact_web_event"}
+
+
+def _gold(name: str, *reads: str) -> GoldSpec:
+    return GoldSpec(table=name, sql_file=f"{name}.sql", upstream=tuple(("gold", r) for r in reads))
+
+
+def test_gold_tables_on_gold_come_after_the_rest_in_dependency_order():
+    tables = (
+        _gold("daily"),
+        _gold("weekly", "daily"),
+        _gold("monthly", "weekly"),  # a chain stays in order
+        _gold("by_store", "by_store", "not_a_gold_table"),  # itself or an unknown name: on silver
+    )
+    first, then = gold_waves(tables)
+    assert (_names(first), _names(then)) == (["daily", "by_store"], ["weekly", "monthly"])
+    specs = Specs(gold=tables)
+    assert table_lists(specs)["gold_tables"] == ["daily", "by_store"]
+    assert _names(gold_selection(specs, "", "on_gold")) == ["weekly", "monthly"]
+    assert _names(gold_selection(specs, "daily, weekly", "")) == ["daily", "weekly"]
+    assert _names(gold_selection(specs, "", "")) == ["daily", "weekly", "monthly", "by_store"]
+    with pytest.raises(ParameterError, match="wave 'later' is not a gold wave"):
+        gold_selection(specs, "", "later")
+
+
+def test_the_demo_gold_tables_all_read_silver_so_the_second_wave_builds_nothing():
+    lists = table_lists(load_specs(PROJECT / "specs"))
+    assert lists["gold_tables"] == ["daily_sales", "customer_lifetime_value", "product_performance"]
+    assert lists["gold_on_gold_tables"] == []

@@ -27,13 +27,14 @@ def context(**kwargs) -> RefContext:
 
 def test_project_job_runs_plan_bronze_silver_gold():
     tasks = plan_tasks(load_bundle(PROJECT), "dev")
-    keys = ["plan", "bronze", "silver_references", "silver", "gold", "security", "dq_alerts"]
+    keys = ["plan", "bronze", "silver_references", "silver", "gold", "gold_on_gold", "security", "dq_alerts"]
     assert [t.key for t in tasks] == keys
-    plan, bronze, references, silver, gold, security, alerts = tasks
-    assert alerts.depends_on == ("gold",) and alerts.base_parameters == {"run_id": "{{job.run_id}}"}
-    assert security.depends_on == ("gold",) and security.notebook == PROJECT / "notebooks" / "35_security.py"
+    plan, bronze, references, silver, gold, on_gold, security, alerts = tasks
+    assert alerts.depends_on == ("gold_on_gold",) and alerts.base_parameters == {"run_id": "{{job.run_id}}"}
+    assert security.depends_on == ("gold_on_gold",)
+    assert security.notebook == PROJECT / "notebooks" / "35_security.py"
     assert plan.notebook == PROJECT / "notebooks" / "00_plan.py"
-    assert bronze.is_for_each and silver.is_for_each and not gold.is_for_each
+    assert bronze.is_for_each and silver.is_for_each and gold.is_for_each and not on_gold.is_for_each
     assert bronze.for_each_inputs == "{{tasks.plan.values.bronze_tables}}"
     assert silver.notebook == PROJECT / "notebooks" / "20_silver_build.py"
     assert silver.base_parameters == {
@@ -41,7 +42,13 @@ def test_project_job_runs_plan_bronze_silver_gold():
         "full_refresh": "{{job.parameters.full_refresh}}",
         "run_id": "{{job.run_id}}",
     }
-    assert gold.depends_on == ("silver",)
+    # gold: the tables on silver side by side (dev: gold_concurrency 2), then one run for the tables
+    # built on gold tables
+    assert (gold.concurrency, gold.depends_on) == (2, ("silver",))
+    assert gold.for_each_inputs == "{{tasks.plan.values.gold_tables}}"
+    assert gold.base_parameters == {"table": "{{input}}", "run_id": "{{job.run_id}}"}
+    assert on_gold.depends_on == ("gold",) and on_gold.notebook == gold.notebook
+    assert on_gold.base_parameters == {"wave": "on_gold", "run_id": "{{job.run_id}}"}
     # referenced tables first, one at a time; then the rest side by side (dev: silver_concurrency 2)
     assert references.for_each_inputs == "{{tasks.plan.values.silver_reference_tables}}"
     assert (references.concurrency, references.depends_on) == (1, ("bronze",))
