@@ -24,7 +24,7 @@ def test_planning_stops_before_the_branches_after_the_keys_that_settle_a_rebuild
     keys, reason = changed_keys(spark, f"{_DATES}\nUNION\n{_FAILS}", DateType(), _over(1))
 
     assert reason == "2 keys"
-    assert keys == [date(2024, 1, 1), date(2024, 1, 2)]
+    assert sorted(keys) == [date(2024, 1, 1), date(2024, 1, 2)]  # distinct keeps no order
 
 
 def test_while_the_keys_are_few_every_branch_runs(spark):
