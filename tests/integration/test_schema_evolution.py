@@ -191,6 +191,7 @@ def test_json_lines_that_are_not_one_object_are_malformed_and_objects_in_names_a
         ' \t{"id": "ok", "qty": 1, "name": "{not an object"}',  # whitespace first, a brace in a string
         '{"id": "arr", "qty": 1, "name": ["x"]}',  # an array where a string is declared
         '{"id": "obj", "qty": {"n": 1}, "name": "x"}',  # an object where an int is declared
+        '{"id": "spaced", "qty": 2, "name": \t  { "n" : [1] } }',  # blanks before an object
         '[{"id": "top-level array"}]',
         '"just a string"',
     ]

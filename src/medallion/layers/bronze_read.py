@@ -114,28 +114,28 @@ def _csv_group(
 def _json_lines(spark: SparkSession, source: BronzeSpec, files: list[str]) -> DataFrame:
     """JSON lines (UTF-8, RFC 8259): each raw line, its fields as text, whether a declared scalar
     holds an object or array."""
-    # The field map is parsed once (its own projection: Spark keeps a costly expression used several
-    # times there rather than copying it into each use).
+    parsed = "try_parse_json(value)"
+    # The field map and the validity of the line are computed once each (their own projection:
+    # Spark keeps a costly expression used several times there rather than copying it into each use).
+    # Valid JSON (strict: the variant parser) whose first character is `{` is an object.
     df = spark.read.text(files).select(
         F.col("value"),
         F.transform_keys(F.from_json("value", "map<string,string>"), lambda k, _: F.lower(k)).alias(
             "_fields"
         ),
+        (F.col("value").rlike(r"^\s*\{") & F.expr(f"{parsed} IS NOT NULL")).alias("_is_object"),
         F.col("_metadata.file_path").alias(SOURCE_FILE),
     )
-    raw, fields, parsed = F.col("value"), F.col("_fields"), "try_parse_json(value)"
+    raw, fields, is_object = F.col("value"), F.col("_fields"), F.col("_is_object")
 
     def holds_object_or_array(name: str) -> Column:
-        # The field map renders an object or array as its JSON text: only a value starting with
-        # `{` or `[` needs the exact (and costly) check on the parsed line.
+        # The field map renders an object or array as JSON text of its own, without leading blanks:
+        # only a value starting with `{` or `[` needs the exact (and costly) check on the parsed line.
         exact = F.expr(f"schema_of_variant(variant_get({parsed}, '$[\"{name}\"]'))").rlike("^(OBJECT|ARRAY)")
-        return F.when(fields[name.lower()].rlike(r"^\s*[\[{]"), F.coalesce(exact, F.lit(False))).otherwise(
-            F.lit(False)
-        )
+        starts = F.substring(fields[name.lower()], 1, 1).isin("{", "[")
+        return F.when(starts, F.coalesce(exact, F.lit(False))).otherwise(F.lit(False))
 
     nested = [holds_object_or_array(c.name) for c in source.columns if _SCALAR.match(c.data_type.strip())]
-    # Valid JSON (strict: the variant parser) whose first character is `{` is an object.
-    is_object = raw.rlike(r"^\s*\{") & F.expr(f"{parsed} IS NOT NULL")
     df = df.select(
         F.when(is_object, fields).alias("m"),
         raw.alias("raw"),
