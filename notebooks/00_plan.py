@@ -2,9 +2,10 @@
 # MAGIC %md
 # MAGIC # Plan
 # MAGIC Reads and validates every spec, creates the bronze, silver and gold schemas, and publishes the
-# MAGIC table lists as task values (`bronze_tables`, `silver_reference_tables`, `silver_tables`,
+# MAGIC table lists as task values (`bronze_tables`, `silver_reference_groups`, `silver_tables`,
 # MAGIC `gold_tables`) for the job's for-each tasks. Silver comes in two waves: the tables other tables'
-# MAGIC rules read (`ref_table`), built one after another, then the rest side by side. Gold too: the
+# MAGIC rules read (`ref_table`), in groups side by side, each group built in order by one run
+# MAGIC (`dim_customer,fact_order`), then the rest side by side. Gold too: the
 # MAGIC tables on silver side by side (`gold_tables`), then those built on other gold tables. Adding a
 # MAGIC table to the spec CSVs adds it here; no YAML changes.
 # MAGIC

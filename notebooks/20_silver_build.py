@@ -5,7 +5,7 @@
 # MAGIC
 # MAGIC | Widget | Default | Meaning |
 # MAGIC |---|---|---|
-# MAGIC | `table` | empty = every silver table | the silver table(s) to build, comma separated; the job passes one |
+# MAGIC | `table` | empty = every silver table | the silver table(s) to build, comma separated, in that order; the job passes one, or a group of referenced tables in build order |
 # MAGIC | `run_id` | empty = a new manual id | the job run id, stamped on quarantined rows and the run records |
 # MAGIC | `full_refresh` | empty | silver table(s) to drop and rebuild from bronze, comma separated (after changing keys, sequence, tracked columns or SCD type) |
 # MAGIC | `target` | `dev` | bundle target whose variables fill the empty widgets below |

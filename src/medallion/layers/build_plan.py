@@ -22,6 +22,7 @@ __all__ = [
     "gold_waves",
     "mark_refreshed",
     "pending_refreshes",
+    "reference_groups",
     "select_tables",
     "silver_build_order",
     "silver_waves",
@@ -37,14 +38,14 @@ log = logging.getLogger(__name__)
 
 
 def table_lists(specs: Specs) -> dict[str, list[str]]:
-    """Task values: `bronze_tables`, `silver_reference_tables`, `silver_tables`, `gold_tables`,
+    """Task values: `bronze_tables`, `silver_reference_groups`, `silver_tables`, `gold_tables`,
     `gold_on_gold_tables`.
 
     Silver is built in two waves, so that a table's foreign-key rules (`ref_table`) check against
     a reference table this run has already loaded, while the tables of a wave run side by side:
-    first the tables other tables' rules read, one after another in build order (dimensions before
-    facts; a chain of references stays in order), then every other table, which no rule reads.
-    Neither list is empty while there are silver tables (a for-each task needs inputs).
+    first the tables other tables' rules read, in groups that run side by side (`reference_groups`:
+    "dim_customer,fact_order" is built in that order by one run), then every other table, which no
+    rule reads. Neither list is empty while there are silver tables (a for-each task needs inputs).
 
     Gold too: first the tables that read no other gold table, side by side (`gold_tables`, never
     empty while there are gold tables), then the ones built on gold tables, in dependency order, by
@@ -54,7 +55,9 @@ def table_lists(specs: Specs) -> dict[str, list[str]]:
     on_silver, on_gold = gold_waves(specs.gold)
     return {
         "bronze_tables": [s.table for s in specs.bronze],
-        "silver_reference_tables": [s.table for s in references],
+        "silver_reference_groups": [
+            ",".join(t.table for t in group) for group in reference_groups(references, specs.silver)
+        ],
         "silver_tables": [s.table for s in others],
         "gold_tables": [g.table for g in on_silver],
         "gold_on_gold_tables": [g.table for g in on_gold],
@@ -96,6 +99,28 @@ def silver_waves(tables: tuple[SilverSpec, ...]) -> tuple[list[SilverSpec], list
     if not references and others:
         references.append(others.pop(0))
     return references, others
+
+
+def reference_groups(references: list[SilverSpec], tables: tuple[SilverSpec, ...]) -> list[list[SilverSpec]]:
+    """The first wave split into groups with no rule reading across them (the tables linked by
+    references, directly or through each other), each in build order: one group's tables are built
+    one after another, the groups side by side."""
+    names = {t.table.lower() for t in references}
+    group_of = {name: name for name in names}  # union-find over the references between them
+
+    def root(name: str) -> str:
+        while group_of[name] != name:
+            name = group_of[name]
+        return name
+
+    for table in references:
+        for ref in _references(table, tables):
+            if ref in names:
+                group_of[root(ref)] = root(table.table.lower())
+    groups: dict[str, list[SilverSpec]] = {}
+    for table in references:  # build order within a group, groups by their first table
+        groups.setdefault(root(table.table.lower()), []).append(table)
+    return list(groups.values())
 
 
 def silver_build_order(tables: tuple[SilverSpec, ...]) -> list[SilverSpec]:

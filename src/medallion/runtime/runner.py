@@ -199,7 +199,8 @@ class _JobRun:
             self.result.error = problem
             self.echo(f"[{task.key}] FAILED: {problem}")
             return parent
-        chosen = [item for item in inputs if not self.tables or _label(item) in self.tables]
+        chosen = [_narrowed(item, self.tables) for item in inputs]
+        chosen = [item for item in chosen if item is not None]
         skipped = len(inputs) - len(chosen)
         note = f" ({skipped} not selected by --table)" if skipped else ""
         # Without a session (runner tests with stand-in notebooks) iterations run one after another.
@@ -310,7 +311,7 @@ class _JobRun:
         for task in self.plan.tasks:
             if task.is_for_each:
                 try:
-                    known += [_label(item) for item in self._inputs(task)]
+                    known += [name for item in self._inputs(task) for name in _names(item)]
                 except MedallionError:
                     if not final:
                         return None  # an upstream task has not produced the list yet
@@ -359,6 +360,25 @@ def _label(item: Any) -> str:
             if key in item:
                 return str(item[key])
     return json.dumps(item)
+
+
+def _names(item: Any) -> list[str]:
+    """The tables a for-each input names: a string may name several ("a,b": one run builds them in
+    that order)."""
+    if isinstance(item, str):
+        return [name.strip() for name in item.split(",") if name.strip()]
+    return [_label(item)]
+
+
+def _narrowed(item: Any, tables: list[str]) -> Any:
+    """The input as `--table` selects it: whole without a selection, else only its selected tables
+    (None when it names none of them)."""
+    if not tables:
+        return item
+    selected = [name for name in _names(item) if name in tables]
+    if not selected:
+        return None
+    return ",".join(selected) if isinstance(item, str) else item
 
 
 def _status_text(run: TaskRun) -> str:

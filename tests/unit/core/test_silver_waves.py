@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from medallion.errors import ParameterError
-from medallion.layers.build_plan import gold_selection, gold_waves, silver_waves, table_lists
+from medallion.layers.build_plan import (
+    gold_selection,
+    gold_waves,
+    reference_groups,
+    silver_waves,
+    table_lists,
+)
 from medallion.specs import load_specs
 from medallion.specs.model import GoldSpec, QualityRule, SilverSpec, Specs
 
@@ -51,11 +57,33 @@ def test_without_references_the_first_table_leads_so_neither_wave_is_empty():
     assert silver_waves(()) == ([], [])
 
 
+def test_reference_tables_linked_by_rules_share_a_group_in_build_order_and_the_rest_stand_alone():
+    tables = (
+        _table("fact_sale", "dim_store", "dim_item"),
+        _table("dim_store", "dim_region"),
+        _table("dim_item"),
+        _table("dim_region"),
+        _table("dim_promo"),
+        _table("fact_return", "fact_sale", "dim_promo"),  # joins the sale group with the promotions
+        _table("dim_calendar"),
+        _table("fact_visit", "dim_calendar"),
+        _table("dim_channel"),
+        _table("fact_click", "dim_channel"),
+        _table("fact_refund", "fact_return"),  # so the returns are read too: in the first wave
+    )
+    first, _ = silver_waves(tables)
+    assert [_names(group) for group in reference_groups(first, tables)] == [
+        ["dim_region", "dim_store", "dim_item", "fact_sale", "dim_promo", "fact_return"],
+        ["dim_calendar"],
+        ["dim_channel"],
+    ]
+    assert reference_groups([], tables) == []
+
+
 def test_the_demo_plan_builds_dimensions_before_the_facts_that_check_against_them():
     lists = table_lists(load_specs(PROJECT / "specs"))
-    first = lists["silver_reference_tables"]
-    assert set(first) == {"dim_customer", "dim_product", "fact_order"}  # order lines check their order
-    assert first.index("dim_customer") < first.index("fact_order")
+    # order lines check their order, orders their customer; products stand alone, built beside them
+    assert lists["silver_reference_groups"] == ["dim_customer,fact_order", "dim_product"]
     assert set(lists["silver_tables"]) == {"fact_order_line", "fact_web_event"}
 
 

@@ -179,6 +179,17 @@ def test_table_filter_applies_to_every_for_each_task(tmp_path):
     assert "[load] for each of 1 inputs (2 not selected by --table)" in lines
 
 
+def test_an_input_naming_a_group_of_tables_is_narrowed_by_the_table_filter(tmp_path):
+    grouped = {"plan.py": [RECORD, "record()\ndbutils.jobs.taskValues.set('tables', ['a,b', 'c'])"]}
+    root = make_project(tmp_path, notebooks=grouped)
+    result, lines = run(root, tables=["b", "c"])
+    assert result.ok, result.error
+    assert [c.get("table") for c in calls(root) if c["file"] == "load.py"] == ["b", "c"]  # not a
+    assert "[load] for each of 2 inputs" in lines
+    result, _ = run(make_project(tmp_path / "again", notebooks=grouped), tables=["zz"])
+    assert result.error == "unknown table zz for --table (known: a, b, c, x, y)"
+
+
 def test_unknown_table_names_the_known_ones(tmp_path):
     root = make_project(tmp_path)
     result, _ = run(root, tables=["a", "zz"])
