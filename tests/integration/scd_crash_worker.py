@@ -20,7 +20,8 @@ with every planned batch committed). Micro-batch boundaries never depend on wher
 (the late data is one commit), so the rerun must end with exactly the uninterrupted tables, ties and
 conflicts included. `--out` writes the tables (sorted rows) and their Delta versions as JSON;
 `--again` then does it all once more in the same process and adds the versions after it (a
-completed run must commit nothing). The test runs the uninterrupted build itself, in its warm
+completed run must commit nothing). SCD_CRASH_LITERAL_KEYS, when set, caps the keys a batch names as
+literals, so its 8 keys take the MERGE path instead. The test runs the uninterrupted build itself, in its warm
 session, with the same functions (`run`, `dump`, `versions`).
 
 The worker prints `READY` once the Spark session is up and `STAGE <step>` before each step and each
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 from collections.abc import Callable
@@ -55,6 +57,7 @@ FILES_PER_TRIGGER = (
     PREPARED_COMMITS  # Delta streaming option maxFilesPerTrigger for the silver build's bronze stream
 )
 SEED = 20240601  # the bronze data is a pure function of it: the prepared commits and `run` must agree
+LITERAL_KEYS_VARIABLE = "SCD_CRASH_LITERAL_KEYS"  # set: the most keys named as literals (else a MERGE)
 # Wall-clock time of the quarantine write, and the id of the run that wrote it (a killed run's
 # rows keep its id: the rerun's write of the same batch is skipped by Delta).
 IGNORED_COLUMNS = ("_quarantined_at", "_run_id")
@@ -272,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
     from medallion.runtime.session import local_spark
 
     root = args.root.resolve()
+    if os.environ.get(LITERAL_KEYS_VARIABLE):  # the test's choice of swap (test_scd_crash.SWAPS)
+        from medallion.delta import key_predicates
+
+        key_predicates.MAX_LITERAL_KEYS = int(os.environ[LITERAL_KEYS_VARIABLE])
     spark = local_spark(root, app_name="scd-crash", conf=TEST_SPARK_CONF)
     ctx = context(root)
     attach_bronze(spark, ctx, root / BRONZE_FOLDER)

@@ -264,3 +264,62 @@ def test_case8_full_refresh_rebuilds_the_table_from_bronze(spark, tmp_path):
     assert dim.rows("name", "effective_from", "is_current") == [("B", 1, True)]
     assert before != dim.rows()
     assert silver.build(spark, drifted, dim.ctx).status == "skipped"
+
+
+@pytest.mark.parametrize("literal_keys", [2000, 1], ids=["replace-where", "merge"])
+def test_a_new_batch_replaces_its_keys_and_counts_what_the_commit_changed(spark, monkeypatch, literal_keys):
+    """A batch new to the change log rewrites its keys without comparing first (replaceWhere for a
+    few keys, a MERGE for many); its counts are the commit's. A resent file compares and writes only
+    the keys that differ."""
+    monkeypatch.setattr("medallion.delta.key_predicates.MAX_LITERAL_KEYS", literal_keys)
+    dim = ScdHarness(spark, scd_table())
+    dim.apply([ev("a", 1, "A"), ev("b", 1, "B"), ev("c", 1, "C")])
+    counts = dim.apply([ev("a", 2, "A2"), ev("b", 2, "B", note="untracked"), ev("d", 1, "D")])
+    assert dim.rows("id", "name", "note", "is_current") == [
+        ("a", "A", "n", False),
+        ("a", "A2", "n", True),
+        ("b", "B", "untracked", True),
+        ("c", "C", "n", True),
+        ("d", "D", "n", True),
+    ]
+    # a: its version closed and a new one; b: its version rewritten in place; d: new
+    assert (counts["keys_changed"], counts["rows_deleted"], counts["rows_inserted"]) == (3, 2, 4)
+    version = dim.version()
+    resent = dim.apply([ev("a", 2, "A2"), ev("c", 2, "C2")])  # a: logged already; c: new
+    assert (resent["duplicates"], resent["keys_changed"], resent["rows_deleted"]) == (1, 1, 1)
+    assert dim.version() == version + 1
+    assert dim.rows("id", "name", "is_current")[-3:] == [
+        ("c", "C", False),
+        ("c", "C2", True),
+        ("d", "D", True),
+    ]
+
+
+def test_a_batch_stopped_between_its_change_log_and_its_swap_is_swapped_by_its_replay(spark, monkeypatch):
+    """The replay finds its rows in the change log already, so it compares instead of replacing
+    unread, and still swaps the keys the stopped attempt left behind."""
+    from medallion.layers import scd
+
+    monkeypatch.setattr("medallion.delta.key_predicates.MAX_LITERAL_KEYS", 1)  # the MERGE path
+    dim = ScdHarness(spark, scd_table())
+    dim.apply([ev("a", 1, "A"), ev("b", 1, "B")])
+    batch = [ev("a", 2, "A2"), ev("b", 2, "B2"), ev("c", 1, "C")]
+    replace_all = scd.replace_all
+
+    def stopped(*args, **kwargs):
+        raise RuntimeError("stopped after the change log took the batch")
+
+    monkeypatch.setattr(scd, "replace_all", stopped)
+    with pytest.raises(RuntimeError, match="stopped"):
+        dim.apply(batch)
+    monkeypatch.setattr(scd, "replace_all", replace_all)
+    assert dim.rows("id", "name") == [("a", "A"), ("b", "B")]  # the swap did not happen
+    counts = dim.apply(batch, batch_id=dim.batch_id)
+    assert dim.rows("id", "name", "is_current") == [
+        ("a", "A", False),
+        ("a", "A2", True),
+        ("b", "B", False),
+        ("b", "B2", True),
+        ("c", "C", True),
+    ]
+    assert (counts["duplicates"], counts["keys_changed"], counts["rows_deleted"]) == (3, 3, 2)

@@ -17,9 +17,11 @@ Environment:
                       with random.Random(f"{seed}:{i}"), one step of the build (its set-up, each
                       micro-batch, the late bronze append, ...; every step equally likely) and a
                       delay of uniform(0, STAGE_SLOWDOWN * the step's time in the uninterrupted
-                      run), and kills that long after the worker announces the step. The line
-                      `trial i: seed=... kill ...s into <step>` gives both to reproduce a failure
-                      with (timings vary between machines).
+                      run), and kills that long after the worker announces the step; and which
+                      way a batch's keys are swapped (as literals, the default for 8 keys, or as
+                      a key frame and a MERGE: SCD_CRASH_LITERAL_KEYS=4 in the worker and its
+                      rerun). The line `trial i: seed=... kill ...s into <step>` gives them to
+                      reproduce a failure with (timings vary between machines).
 """
 
 from __future__ import annotations
@@ -48,18 +50,23 @@ FAST_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 # A worker runs a step a little slower than this session (a fresh JVM, the machine shared with it);
 # a delay that overshoots its step lands in a later one, which is a kill point too.
 STAGE_SLOWDOWN = 1.5
+# How a batch's keys are swapped: None keeps the default (8 keys are literals, a replaceWhere); 4
+# makes them a key frame and a MERGE, the way a batch new to the change log is replaced unread.
+SWAPS = (None, 4)
 TIMEOUT = 1800  # seconds for one worker run; a loaded 2-core runner is slow, a hang is a failure
 
 
 class Worker:
     """One `scd_crash_worker.py` process in its own session (process group), output in files."""
 
-    def __init__(self, root: Path, *args: str, logs: Path):
+    def __init__(self, root: Path, *args: str, logs: Path, literal_keys: int | None = None):
         self.out = logs.with_suffix(".out")
         self.err = logs.with_suffix(".err")
         # A short-lived JVM spends much of its time compiling; C1 alone makes a run ~40% faster.
         java = f"{os.environ.get('JAVA_TOOL_OPTIONS', '')} {FAST_JVM}".strip()
         env = {**os.environ, "MEDALLION_SPARK": "local", "JAVA_TOOL_OPTIONS": java}
+        if literal_keys is not None:
+            env[worker.LITERAL_KEYS_VARIABLE] = str(literal_keys)
         with self.out.open("w") as out, self.err.open("w") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, str(WORKER), str(root), *args],
@@ -113,9 +120,9 @@ class Worker:
         return "\n".join([*(line[:600] for line in shown), f"(worker log: {self.err})"])
 
 
-def _rerun(root: Path, result: Path, logs: Path) -> dict:
+def _rerun(root: Path, result: Path, logs: Path, literal_keys: int | None) -> dict:
     """Run the worker to completion with --out/--again; returns its result."""
-    process = Worker(root, "--out", str(result), "--again", logs=logs)
+    process = Worker(root, "--out", str(result), "--again", logs=logs, literal_keys=literal_keys)
     process.finish()
     return json.loads(result.read_text())
 
@@ -209,20 +216,24 @@ def test_killed_scd2_build_reruns_to_the_uninterrupted_tables(spark, tmp_path):
         draw = random.Random(f"{seed}:{trial}")
         step, seconds = draw.choice(steps)
         delay = draw.uniform(0, STAGE_SLOWDOWN * seconds)
+        literal_keys = draw.choice(SWAPS)
         restore(root)
-        victim = Worker(root, logs=tmp_path / f"trial{trial}-killed")
+        victim = Worker(root, logs=tmp_path / f"trial{trial}-killed", literal_keys=literal_keys)
         victim.wait_for(f"STAGE {step}")
         time.sleep(delay)
         exited = victim.proc.poll()
         victim.kill()
         where = f"in {victim.stage()}" if exited is None else "after it had finished"
         where += f"; left {_progress(root)}"
-        note = f"trial {trial}: seed={seed} kill {delay:.3f}s into {step} ({where})"
+        swap = "MERGE" if literal_keys else "literal keys"
+        note = f"trial {trial}: seed={seed} kill {delay:.3f}s into {step} ({where}; keys swapped by {swap})"
         if exited:
             failures.append(f"{note}: the run failed before the kill ({exited}):\n{victim.tail()}")
             continue
         try:
-            actual = _rerun(root, tmp_path / f"trial{trial}.json", tmp_path / f"trial{trial}-rerun")
+            actual = _rerun(
+                root, tmp_path / f"trial{trial}.json", tmp_path / f"trial{trial}-rerun", literal_keys
+            )
             problems = _differences(expected["tables"], actual["tables"])
             if actual["versions_again"] != actual["versions"]:
                 problems.append(

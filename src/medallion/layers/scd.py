@@ -7,6 +7,12 @@ keys the batch touched is recomputed from their events (the change log as read b
 plus the rows it just took) and replaces those keys' rows in the silver table in one Delta
 transaction (a `replaceWhere` for a few keys, a MERGE for many), and only if something differs.
 
+A batch with many keys none of whose rows the change log held before (the usual case) replaces its
+keys without reading their stored rows: each of them gained an event, so their rows are rewritten
+from the history (`scd_swap.replace_all`). A batch with rows the log already holds (a replay after
+a crash, or a resent file) compares first and swaps only the keys whose rows differ, so a replay
+writes nothing.
+
 Why recompute instead of patching the stored versions: a late event, a tombstone or a change that
 splits a version all need the key's full event history, which the versions alone have lost. The
 result is a function of the accepted events only, so replaying a batch, or rerunning after a crash
@@ -16,17 +22,16 @@ at any point, ends with the same table (the change-log and quarantine appends ar
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from medallion.delta.key_predicates import BatchKeys, keys_predicate
-from medallion.delta.merge_source import computed_source
+from medallion.delta.key_predicates import BatchKeys
 from medallion.delta.side_tables import write_quarantine
 from medallion.delta.silver_tables import SilverTarget
 from medallion.layers.scd_snapshots import SnapshotBatch, all_equal, snapshot_batch
+from medallion.layers.scd_swap import append_new_keys, differing_keys, replace_all, swap_few, swap_many
 from medallion.layers.transforms import content_columns
 from medallion.names import IS_DELETE, LINEAGE_COLUMNS, QUARANTINE_REASON
 from medallion.specs.model import SilverSpec
@@ -34,7 +39,6 @@ from medallion.specs.model import SilverSpec
 __all__ = [
     "CONFLICT_REASON",
     "TIE_REASON",
-    "differing_keys",
     "history",
     "latest",
     "write_scd",
@@ -70,13 +74,14 @@ def write_scd(
         try:
             if snapshot is not None:
                 snapshot.record(spark, target.changes)
-            _log_changes(classified, table, target, batch_id, counts)
+            unseen = _log_changes(classified, table, target, batch_id, counts)
             counts["accepted"] = snapshot.accepted(counts) if snapshot is not None else counts["changes"]
             # The keys' events as the change log now holds them: what it held before this batch
             # (pinned) and what this batch added; no read of the log's new version.
             accepted = _accepted(classified)
             events = logged_keys.unionByName(accepted, allowMissingColumns=True)
-            counts.update(_replace_keys(spark, table, target, keys, events, batch_id))
+            compare = snapshot is not None or not unseen
+            counts.update(_replace_keys(spark, table, target, keys, events, batch_id, compare=compare))
         finally:
             classified.unpersist()
     finally:
@@ -87,10 +92,11 @@ def write_scd(
 
 def _log_changes(
     classified: DataFrame, table: SilverSpec, target: SilverTarget, batch_id: int, counts: dict[str, int]
-) -> None:
-    """Count the verdicts, quarantine ties and conflicts, append the accepted events to the change log."""
+) -> bool:
+    """Count the verdicts, quarantine ties and conflicts, append the accepted events to the change log.
+    True when no row of the batch was in the log already (no logged duplicate, no conflict)."""
     tally = {row[_VERDICT]: row["count"] for row in classified.groupBy(_VERDICT).count().collect()}
-    counts["duplicates"] = tally.get("duplicate", 0)
+    counts["duplicates"] = tally.get("duplicate", 0) + tally.get("logged", 0)
     counts["changes"] = tally.get("accepted", 0)
     rejected = classified.filter(F.col(_VERDICT).isin("tie", "conflict"))
     counts["quarantined"] = counts.get("quarantined", 0) + write_quarantine(
@@ -111,6 +117,7 @@ def _log_changes(
             .option("txnVersion", str(batch_id))
             .saveAsTable(target.changes)
         )
+    return not tally.get("logged") and not tally.get("conflict")
 
 
 def _accepted(classified: DataFrame) -> DataFrame:
@@ -128,8 +135,9 @@ def _as_of(spark: SparkSession, name: str, version: int) -> DataFrame:
 
 
 def _classify(batch: DataFrame, table: SilverSpec, logged: DataFrame) -> DataFrame:
-    """Each row with a verdict: accepted, duplicate (of a row in the batch or a logged event), tie
-    (different rows share key and sequence in this batch) or conflict (with a logged event)."""
+    """Each row with a verdict: accepted, duplicate (of a row in the batch), logged (a duplicate of a
+    logged event), tie (different rows share key and sequence in this batch) or conflict (with a
+    logged event)."""
     ident = [*table.keys, *table.sequence_by]
     values = [c for c in [*content_columns(table), IS_DELETE] if c not in ident]
     lineage = [F.col(c) for c in LINEAGE_COLUMNS if c in batch.columns]
@@ -143,7 +151,7 @@ def _classify(batch: DataFrame, table: SilverSpec, logged: DataFrame) -> DataFra
     logged_row = F.col("_logged").isNotNull()
     verdict = (
         F.when(F.col("_copy") > 1, "duplicate")
-        .when(logged_row & equal, "duplicate")
+        .when(logged_row & equal, "logged")
         .when(logged_row, "conflict")
         .when(F.col("_versions") > 1, "tie")
         .otherwise("accepted")
@@ -158,9 +166,12 @@ def _replace_keys(
     keys: BatchKeys,
     events: DataFrame,
     batch_id: int,
+    *,
+    compare: bool = True,
 ) -> dict[str, int]:
     """Recompute the touched keys from their `events` (every logged event of those keys); swap the
-    rows of those that differ, in one commit.
+    rows of those that differ, in one commit. Without `compare` (a batch new to the change log) many
+    keys are all replaced, unread.
 
     Few keys: they are literals, so reads filter instead of joining, and the swap is a `replaceWhere`
     overwrite of exactly the changed keys (into an empty table, an append). Many keys: a semi-join
@@ -170,139 +181,22 @@ def _replace_keys(
     recompute = history(table) if table.scd.scd_type == 2 else latest(table)
     desired = events.transform(recompute).select(*current.columns)
     if keys.predicate is None and current.isEmpty():
-        return _append_new_keys(desired, table, target, batch_id)
+        return append_new_keys(desired, table, target, batch_id)
+    if not compare and keys.frame is not None:  # every key gained an event: no need to compare
+        return replace_all(spark, desired, keys, table, target)
     # Read twice (compare, then write): computed once.
     desired = desired.persist()
     try:
         differing = differing_keys(desired, keys.rows_of(current), table.keys)
         if keys.predicate is not None:
-            return _swap_few(desired, differing.collect(), keys, target, batch_id)
+            return swap_few(desired, differing.collect(), keys, target, batch_id)
         differing = differing.persist()
         try:
-            return _swap_many(spark, desired, differing, table, target, batch_id)
+            return swap_many(spark, desired, differing, table, target, batch_id)
         finally:
             differing.unpersist()
     finally:
         desired.unpersist()
-
-
-def differing_keys(desired: DataFrame, stored: DataFrame, keys: Sequence[str]) -> DataFrame:
-    """The keys whose stored rows differ from the desired ones (as sets of rows), with both counts
-    (`_new`, `_old`): one aggregation of each side and a join, instead of two set differences."""
-    values = [c for c in desired.columns if c not in keys]
-
-    def per_key(frame: DataFrame, tag: str) -> DataFrame:
-        rows = F.struct(*[_orderable(frame, c) for c in values])
-        return frame.groupBy(*keys).agg(
-            F.count(F.lit(1)).alias(f"_{tag}"), F.sort_array(F.collect_list(rows)).alias(f"_rows_{tag}")
-        )
-
-    both = per_key(desired, "new").join(per_key(stored, "old"), list(keys), "full_outer")
-    return both.filter(~F.col("_rows_new").eqNullSafe(F.col("_rows_old"))).select(
-        *keys, F.coalesce("_new", F.lit(0)).alias("_new"), F.coalesce("_old", F.lit(0)).alias("_old")
-    )
-
-
-def _orderable(frame: DataFrame, column: str):
-    """The column as a sortable value (maps and variants have no order: compared as JSON)."""
-    kind = frame.schema[column].dataType.simpleString()
-    return F.to_json(F.col(column)).alias(column) if "map<" in kind or "variant" in kind else F.col(column)
-
-
-def _swap_few(
-    desired: DataFrame, differing: list, keys: BatchKeys, target: SilverTarget, batch_id: int
-) -> dict[str, int]:
-    """Replace the rows of a few changed keys with `replaceWhere` (a delete and an insert, one commit)."""
-    counts = {
-        "keys_changed": len(differing),
-        "rows_inserted": sum(row["_new"] for row in differing),
-        "rows_deleted": sum(row["_old"] for row in differing),
-    }
-    if not differing:
-        return counts
-    changed = [tuple(row[k] for k in keys.columns) for row in differing]
-    predicate = keys_predicate(keys.columns, changed, keys.types)
-    rows = desired.filter(predicate)
-    if not counts["rows_deleted"]:  # only new keys: an append, the same single commit
-        _append(rows, target, batch_id)
-    else:
-        rows.write.format("delta").mode("overwrite").option("replaceWhere", predicate).saveAsTable(
-            target.name
-        )
-    return counts
-
-
-def _swap_many(
-    spark: SparkSession,
-    desired: DataFrame,
-    differing: DataFrame,
-    table: SilverSpec,
-    target: SilverTarget,
-    batch_id: int,
-) -> dict[str, int]:
-    """Replace the rows of many changed keys with one MERGE (delete the old rows, insert the new)."""
-    total = differing.agg(F.count(F.lit(1)), F.sum("_new"), F.sum("_old")).first()
-    counts = {
-        "keys_changed": total[0],
-        "rows_inserted": int(total[1] or 0),
-        "rows_deleted": int(total[2] or 0),
-    }
-    if not counts["keys_changed"]:
-        return counts
-    changed = differing.select(*table.keys)
-    inserts = desired.join(changed, list(table.keys), "left_semi")
-    if not counts["rows_deleted"]:
-        _append(inserts, target, batch_id)
-        return counts
-    deletes = changed.select(
-        *table.keys,
-        *[
-            F.lit(None).cast(f.dataType).alias(f.name)
-            for f in desired.schema.fields
-            if f.name not in table.keys
-        ],
-    )
-    source = computed_source(
-        inserts.withColumn("_action", F.lit("insert")).unionByName(
-            deletes.withColumn("_action", F.lit("delete"))
-        )
-    )
-    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in table.keys) + " AND s._action = 'delete'"
-    (
-        DeltaTable.forName(spark, target.name)
-        .alias("t")
-        .merge(source.alias("s"), on)
-        .whenMatchedDelete()
-        .whenNotMatchedInsert(
-            condition="s._action = 'insert'", values={f"`{c}`": f"s.`{c}`" for c in desired.columns}
-        )
-        .execute()
-    )
-    return counts
-
-
-def _append_new_keys(
-    desired: DataFrame, table: SilverSpec, target: SilverTarget, batch_id: int
-) -> dict[str, int]:
-    rows = desired.persist()
-    try:
-        n_rows = rows.count()
-        if n_rows:
-            _append(rows, target, batch_id)
-        n_keys = rows.select(*table.keys).distinct().count() if n_rows else 0
-    finally:
-        rows.unpersist()
-    return {"keys_changed": n_keys, "rows_inserted": n_rows, "rows_deleted": 0}
-
-
-def _append(rows: DataFrame, target: SilverTarget, batch_id: int) -> None:
-    (
-        rows.write.format("delta")
-        .mode("append")
-        .option("txnAppId", target.txn_app_id(target.name) + ":new_keys")
-        .option("txnVersion", str(batch_id))
-        .saveAsTable(target.name)
-    )
 
 
 def history(table: SilverSpec):
