@@ -195,15 +195,39 @@ def change_batch(spark, keys: int, seed: int, number: int, fraction: float, firs
 
 # --- the alternatives ------------------------------------------------------------------------
 
+LINEAGE = ("_source_file", "_ingested_at")
+SAME_TABLE = "textbook, same table"
 ALT_COLUMNS = {
     "textbook": (KEY, *TRACKED, *UNTRACKED, SEQ, *VALIDITY),
+    SAME_TABLE: (KEY, *TRACKED, *UNTRACKED, SEQ, *LINEAGE, *VALIDITY),
     "mack": (KEY, *TRACKED, *VALIDITY),
 }
 
 
-def textbook_merge(spark, updates, target: str) -> None:
-    """The textbook SCD2 single MERGE with a staged union (+ deletes, + in-place untracked)."""
+# What each alternative's copy of the engine's table keeps beyond its columns.
+ALT_PROPERTIES = {SAME_TABLE: "TBLPROPERTIES ('delta.enableChangeDataFeed' = 'true')"}
+
+
+def alt_table(name: str) -> str:
+    """The table an alternative writes: its name as an identifier."""
+    return "alt_" + re.sub(r"\W+", "_", name)
+
+
+def copy_sql(name: str, target: str, source: str) -> str:
+    """CREATE TABLE `target` as the alternative `name`'s copy of `source` (a table or a time travel)."""
+    select = ", ".join(f"`{c}`" for c in ALT_COLUMNS[name])
+    return (
+        f"CREATE TABLE {target} USING DELTA {ALT_PROPERTIES.get(name, '')} AS SELECT {select} FROM {source}"
+    )
+
+
+def textbook_merge(spark, updates, target: str, lineage: tuple[str, ...] = ()) -> None:
+    """The textbook SCD2 single MERGE with a staged union (+ deletes, + in-place untracked);
+    `lineage` columns are set on the rows it updates in place or inserts, as the engine's are."""
     updates.createOrReplaceTempView("scd_updates")
+    kept = "".join(f", {c} = s.{c}" for c in lineage)
+    inserted = "".join(f", {c}" for c in lineage)
+    inserted_values = "".join(f", s.{c}" for c in lineage)
 
     def same(a: str, b: str) -> str:  # NULL-safe: the tracked values of a and b are equal
         return " AND ".join(f"{a}.`{c}` <=> {b}.`{c}`" for c in TRACKED)
@@ -223,11 +247,16 @@ def textbook_merge(spark, updates, target: str) -> None:
         WHEN MATCHED AND NOT ({same("t", "s")}) THEN
           UPDATE SET is_current = false, effective_to = s.updated_at
         WHEN MATCHED THEN
-          UPDATE SET note = s.note, updated_at = s.updated_at
+          UPDATE SET note = s.note, updated_at = s.updated_at{kept}
         WHEN NOT MATCHED AND NOT s._is_delete THEN
-          INSERT (id, name, tier, note, updated_at, effective_from, effective_to, is_current)
-          VALUES (s.id, s.name, s.tier, s.note, s.updated_at, s.updated_at, NULL, true)
+          INSERT (id, name, tier, note, updated_at, effective_from, effective_to, is_current{inserted})
+          VALUES (s.id, s.name, s.tier, s.note, s.updated_at, s.updated_at, NULL, true{inserted_values})
     """).collect()
+
+
+def textbook_same_table(spark, updates, target: str) -> None:
+    """The textbook MERGE on a copy like the engine's table: its lineage columns and change data feed."""
+    textbook_merge(spark, updates, target, lineage=LINEAGE)
 
 
 def mack_merge(spark, updates, target: str) -> None:
@@ -398,15 +427,12 @@ def run_alternative(spark, name: str, merge, updates, engine: str, before: int, 
     refused) on the newest event per key. Compared with the engine's table after the batch."""
     from bench import MemorySampler
 
-    target = f"spark_catalog.{SCHEMA}.alt_{name}"
+    target = f"spark_catalog.{SCHEMA}.{alt_table(name)}"
     columns = ALT_COLUMNS[name]
-    select = ", ".join(f"`{c}`" for c in columns)
 
     def reset():
         spark.sql(f"DROP TABLE IF EXISTS {target}")
-        spark.sql(
-            f"CREATE TABLE {target} USING DELTA AS SELECT {select} FROM {engine} VERSION AS OF {before}"
-        )
+        spark.sql(copy_sql(name, target, f"{engine} VERSION AS OF {before}"))
 
     out: dict = {}
     for variant, rows in (("as_is", updates), ("newest_per_key", newest_per_key(updates))):
@@ -486,12 +512,15 @@ def warm_up(spark, table, seed: int, keys: int = 2000) -> float:
     quality = start_quality_run(spark, table, "warm-up", target.neighbour)
     process_batch(spark, spark.read.table(bronze[0]), 0, table, target, quality)
     change = newest_per_key(spark.read.table(bronze[1]).transform(conform(table)))
-    for name, merge in (("textbook", textbook_merge), ("mack", mack_merge)):
+    for name, merge in (
+        ("textbook", textbook_merge),
+        (SAME_TABLE, textbook_same_table),
+        ("mack", mack_merge),
+    ):
         if name == "mack" and not mack_available():
             continue
-        alt = f"spark_catalog.{schema}.alt_{name}"
-        columns = ", ".join(ALT_COLUMNS[name])
-        spark.sql(f"CREATE TABLE {alt} USING DELTA AS SELECT {columns} FROM {target.name}")
+        alt = f"spark_catalog.{schema}.{alt_table(name)}"
+        spark.sql(copy_sql(name, alt, target.name))
         merge(spark, change, alt)
     process_batch(spark, spark.read.table(bronze[1]), 1, table, target, quality)
     spark.sql(f"DROP SCHEMA {schema} CASCADE")
@@ -529,7 +558,7 @@ def run(keys: int, seed: int, sample: int, shuffle_partitions: int) -> dict:
     target = ensure_table(spark, table, _context(SCHEMA), source_schema=bronze_schema())
     engine = target.name
     model = _load_model()
-    alternatives = {"textbook": textbook_merge}
+    alternatives = {"textbook": textbook_merge, SAME_TABLE: textbook_same_table}
     if mack_available():
         alternatives["mack"] = mack_merge
 
@@ -718,7 +747,11 @@ def markdown(results: dict) -> str:
         "conformed rows, and compared with the engine's table after it (the engine is the model: its "
         "sampled keys match a pure-Python computation of docs/scd.md, column above). *textbook* = the "
         "single MERGE with a staged union (updates UNION rows-to-insert with a NULL merge key; MERGE ON "
-        "key AND is_current), extended to close a version on a delete and to update `note` in place. "
+        "key AND is_current), extended to close a version on a delete and to update `note` in place, on a "
+        "copy with only the columns it writes and no table properties. *textbook, same table* = the same "
+        "MERGE on a copy like the engine's table: it also keeps the lineage columns (`_source_file`, "
+        "`_ingested_at`, set on the rows it writes) and has the change data feed on, as every silver "
+        "table has (gold reads it). "
         + (
             f"*mack* = mack {mack} `type_2_scd_generic_upsert` (not a project dependency; it has no deletes "
             "and versions on every column it is given, so it gets the upserts and `name`, `tier`; it is "
