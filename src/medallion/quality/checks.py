@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from databricks.labs.dqx.engine import DQEngine, DQEngineCore
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from medallion.errors import DataQualityError, SpecError, SpecProblem
@@ -149,7 +149,7 @@ def check_batch(run: QualityRun, rows: DataFrame) -> CheckedBatch:
     # rule's reference table changes meanwhile (another task loading it), so no row is in both or neither.
     checked = checked.persist()
     good, bad = run.engine.get_valid(checked), run.engine.get_invalid(checked)
-    has_errors = F.coalesce(F.size(ERRORS), F.lit(0)) > 0
+    has_errors = _has_results(bad.columns, ERRORS)
     try:
         before = {rule: run.failed[rule] for rule in run.fail_rules}
         n_rows, n_rejected, n_warned = _tally(run, checked)
@@ -181,12 +181,9 @@ def _tally(run: QualityRun, checked: DataFrame) -> tuple[int, int, int]:
         )
         return F.array_distinct(found)
 
-    def present(column: str):
-        return F.coalesce(F.size(column), F.lit(0)) > 0 if column in checked.columns else F.lit(False)
-
     kind = (
-        F.when(present(ERRORS), F.array(F.lit("row:error")))
-        .when(present(WARNINGS), F.array(F.lit("row:warn")))
+        F.when(_has_results(checked.columns, ERRORS), F.array(F.lit("row:error")))
+        .when(_has_results(checked.columns, WARNINGS), F.array(F.lit("row:warn")))
         .otherwise(F.array().cast("array<string>"))
     )
     labels = F.explode(
@@ -204,6 +201,12 @@ def _tally(run: QualityRun, checked: DataFrame) -> tuple[int, int, int]:
             run.warned[rule] += count
     run.rows_checked += tally.get("row:all", 0)
     return tally.get("row:all", 0), tally.get("row:error", 0), tally.get("row:warn", 0)
+
+
+def _has_results(columns: list[str], column: str) -> Column:
+    """Whether a checked row holds any DQX result in `column` (_errors or _warnings; DQX leaves the
+    column out when no rule of that criticality exists)."""
+    return F.coalesce(F.size(column), F.lit(0)) > 0 if column in columns else F.lit(False)
 
 
 def _stop_on_fail_rules(run: QualityRun, bad: DataFrame) -> None:
