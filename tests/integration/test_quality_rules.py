@@ -74,6 +74,8 @@ def test_warned_rows_pass_and_their_warnings_are_recorded(dim, spark):
     assert counts["warned"] == 1 and counts["quarantined"] == 0 and _conserved(counts)
     warned = spark.read.table(dim.target.warnings).collect()
     assert [(r["id"], [w["name"] for w in r["_warnings"]]) for r in warned] == [("a", ["name_set"])]
+    # Kept for the rows with a result only (the cache clears it on clean rows): warned rows included.
+    assert warned[0]["_source_row"]["id"] == "a" and warned[0]["_source_row"]["updated_at"] == "1"
 
 
 def test_a_fail_rule_stops_the_batch_before_anything_is_written(spark):
