@@ -10,7 +10,7 @@ from scd_harness import ScdHarness, scd_table
 
 from medallion.delta.tables import last_commit
 from medallion.errors import DataError
-from medallion.layers.writers import latest_per_key
+from medallion.layers.per_key import COPY, LATEST, TIES, latest_per_key, rank_per_key
 from medallion.specs.model import ColumnSpec, SilverSpec
 
 pytestmark = pytest.mark.spark
@@ -51,6 +51,31 @@ def test_exact_duplicates_and_older_versions_collapse_to_the_latest(spark):
     )
     rows = sorted((r.k, r.v, r.seq) for r in latest_per_key(batch, _table()).collect())
     assert rows == [(1, "new", 2), (2, "only", 5)]
+
+
+def test_one_pass_marks_copies_null_safely_and_counts_ties_after_copies_collapse(spark):
+    batch = _frame(
+        spark,
+        [
+            (1, "new", 2, "f1", None),
+            (1, "old", 1, "f1", None),
+            (1, "new", 2, "f2", None),  # a copy from another file, not next to its twin as read
+            (2, None, 3, "f1", None),
+            (2, None, 3, "f2", None),  # NULL equals NULL for a copy
+            (3, "a", 4, "f1", None),
+            (3, "b", 4, "f1", None),  # a tie: two different rows, one sequence
+            (3, "a", 4, "f2", None),  # a copy of one of them: still two versions
+            (4, None, 1, "f1", None),  # alone: no earlier row to copy
+        ],
+    )
+    marks: dict[int, list[tuple[bool, bool, int]]] = {}
+    for r in rank_per_key(batch, _table()).collect():
+        marks.setdefault(r.k, []).append((r[COPY], r[LATEST], r[TIES]))
+    per_key = {
+        k: (sum(c for c, _, _ in m), sum(lt for _, lt, _ in m), {t for _, _, t in m})
+        for k, m in marks.items()
+    }
+    assert per_key == {1: (1, 1, {1}), 2: (1, 1, {1}), 3: (1, 2, {2}), 4: (0, 1, {1})}
 
 
 def _row(key: str, name: str, seq: int, op: str = "U") -> dict:

@@ -15,20 +15,20 @@ import logging
 from collections.abc import Callable
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from medallion.delta.key_predicates import BatchKeys
 from medallion.delta.merge_source import computed_source
 from medallion.delta.silver_tables import SilverTarget
-from medallion.errors import DataError
+from medallion.layers.per_key import COPY, LATEST, TIES, raise_on_ties, rank_per_key
 from medallion.layers.scd import write_scd
 from medallion.layers.transforms import content_columns
 from medallion.names import INGESTED_AT, IS_DELETE, SOURCE_FILE
 from medallion.specs.load_patterns import LOAD_PATTERNS
 from medallion.specs.model import SilverSpec
 
-__all__ = ["WRITERS", "Writer", "distinct_rows", "latest_per_key", "writes"]
+__all__ = ["WRITERS", "Writer", "writes"]
 
 log = logging.getLogger(__name__)
 
@@ -78,38 +78,6 @@ def overwrite(
     return {"inserted": inserted, "accepted": total, "superseded": total - inserted, "snapshot_file": newest}
 
 
-def distinct_rows(batch: DataFrame, table: SilverSpec) -> DataFrame:
-    """The batch without exact copies (same spec'd values and delete flag; lineage ignored)."""
-    return batch.dropDuplicates([*content_columns(table), *([IS_DELETE] if table.delete_when else [])])
-
-
-def latest_per_key(batch: DataFrame, table: SilverSpec, *, distinct: bool = False) -> DataFrame:
-    """One row per key: the one with the highest sequence. Exact duplicates collapse first
-    (`distinct`: the batch has none left, see `distinct_rows`).
-
-    Two different rows sharing a key and its highest sequence have no winner: that raises a
-    DataError naming examples, rather than picking one at random.
-    """
-    keys, sequence = list(table.keys), list(table.sequence_by)
-    rows = batch if distinct else distinct_rows(batch, table)
-    seq = F.struct(*[F.col(c) for c in sequence])
-    ranked = rows.withColumn("_rank", F.rank().over(Window.partitionBy(*keys).orderBy(seq.desc())))
-    latest = ranked.filter("_rank = 1").drop("_rank")
-    ties = latest.groupBy(*keys, *sequence).count().filter("count > 1")
-    examples = ties.limit(5).collect()
-    if examples:
-        shown = "; ".join(
-            ", ".join(f"{c}={row[c]}" for c in [*keys, *sequence]) + f" ({row['count']} versions)"
-            for row in examples
-        )
-        raise DataError(
-            f"silver table {table.table}: different rows share a key and its latest "
-            f"{'/'.join(sequence)}, so no version can win: {shown}. Fix the source data, or add a "
-            f"tie-breaking column to sequence_by in specs/{table.spec_file} (row {table.row})"
-        )
-    return latest
-
-
 @writes("merge")
 def merge(
     spark: SparkSession, batch: DataFrame, table: SilverSpec, target: SilverTarget, batch_id: int
@@ -120,29 +88,37 @@ def merge(
     changes nothing, because no row is newer than itself. Into an empty table (a first load) the
     latest rows are appended instead: no stored row to match, so a MERGE would only cost a join.
     """
-    distinct = distinct_rows(batch, table).persist()
-    latest = None
+    ranked = rank_per_key(batch, table).persist()  # one shuffle: copies, latest rows and ties
     try:
-        total, accepted = batch.count(), distinct.count()
-        latest = latest_per_key(distinct, table, distinct=True).persist()
+        kept = F.col(LATEST) & ~F.col(IS_DELETE) if table.delete_when else F.col(LATEST)
+        total, accepted, ties, inserted = ranked.agg(
+            F.count(F.lit(1)),
+            F.count_if(~F.col(COPY)),
+            F.count_if(F.col(TIES) > 1),
+            F.count_if(kept),
+        ).first()
+        if ties:
+            raise_on_ties(ranked, table)
+        latest = ranked.filter(F.col(LATEST)).drop(COPY, LATEST, TIES)
         if spark.read.table(target.name).isEmpty():
-            counts = _first_load(latest, table, target, batch_id)
+            counts = _first_load(latest, table, target, batch_id, inserted)
         else:
             counts = _upsert(spark, latest, table, target)
     finally:
-        distinct.unpersist()
-        if latest is not None:
-            latest.unpersist()
+        ranked.unpersist()
     return {**counts, "accepted": accepted, "duplicates": total - accepted}
 
 
-def _first_load(latest: DataFrame, table: SilverSpec, target: SilverTarget, batch_id: int) -> dict[str, int]:
-    """Append the latest rows (a delete has nothing to delete yet); a replayed batch id is skipped by
-    Delta, and a replay after the table filled takes the MERGE, which finds nothing newer."""
+def _first_load(
+    latest: DataFrame, table: SilverSpec, target: SilverTarget, batch_id: int, inserted: int
+) -> dict[str, int]:
+    """Append the latest rows (a delete has nothing to delete yet; `inserted` counts the others); a
+    replayed batch id is skipped by Delta, and a replay after the table filled takes the MERGE, which
+    finds nothing newer."""
     rows = latest.filter(~F.col(IS_DELETE)) if table.delete_when else latest
     rows = rows.select(*_stored_columns(table))  # what the MERGE would insert
     rows.write.format("delta").mode("append").options(**_txn(target, batch_id)).saveAsTable(target.name)
-    return {"inserted": rows.count(), "updated": 0, "deleted": 0}
+    return {"inserted": inserted, "updated": 0, "deleted": 0}
 
 
 def _upsert(

@@ -1,0 +1,84 @@
+"""A batch's rows ranked within their key in one pass: exact copies, the latest row, ties.
+
+The merge writer needs three things of a batch: which rows only repeat another (dropped and counted
+as duplicates), which row per key is the latest (written), and whether two different rows share a
+key's latest sequence (no winner: an error). One window partitioned by the key answers all three,
+so the batch is shuffled once; a DISTINCT, a rank and a grouped count would shuffle it three times.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from medallion.errors import DataError
+from medallion.layers.transforms import content_columns
+from medallion.names import IS_DELETE
+from medallion.specs.model import SilverSpec
+
+__all__ = ["COPY", "LATEST", "TIES", "latest_per_key", "raise_on_ties", "rank_per_key"]
+
+COPY = "_copy"  # the row repeats an earlier row of its key exactly (spec'd values and delete flag)
+LATEST = "_latest"  # no copy, and it holds its key's highest sequence
+TIES = "_ties"  # how many rows of its key are LATEST (more than one: no winner)
+
+
+def rank_per_key(batch: DataFrame, table: SilverSpec) -> DataFrame:
+    """The batch's rows with COPY, LATEST and TIES. Lineage (file, ingestion time) is not compared:
+    of exact copies one is kept, whichever file it came from."""
+    keys, sequence = list(table.keys), list(table.sequence_by)
+    content = [*content_columns(table), *([IS_DELETE] if table.delete_when else [])]
+    rest = [c for c in content if c not in keys and c not in sequence]
+    # Copies sort next to each other: newest sequence first, then every other spec'd value.
+    ordered = Window.partitionBy(*keys).orderBy(
+        *[F.col(f"`{c}`").desc() for c in sequence], *[F.col(f"`{c}`").asc() for c in rest]
+    )
+    by_key = Window.partitionBy(*keys)
+    seq = F.struct(*[F.col(f"`{c}`") for c in sequence])
+    copy = (F.row_number().over(ordered) > 1) & _all(
+        [F.lag(F.col(f"`{c}`")).over(ordered).eqNullSafe(F.col(f"`{c}`")) for c in [*sequence, *rest]]
+    )
+    ranked = batch.withColumn(COPY, copy).withColumn(
+        LATEST, ~F.col(COPY) & seq.eqNullSafe(F.max(seq).over(by_key))
+    )
+    return ranked.withColumn(TIES, F.sum(F.col(LATEST).cast("int")).over(by_key))
+
+
+def raise_on_ties(ranked: DataFrame, table: SilverSpec) -> None:
+    """DataError naming up to five keys whose latest sequence two different rows share."""
+    keys, sequence = list(table.keys), list(table.sequence_by)
+    examples = (
+        ranked.filter(F.col(LATEST) & (F.col(TIES) > 1))
+        .select(*keys, *sequence, F.col(TIES).alias("count"))
+        .dropDuplicates([*keys])
+        .limit(5)
+        .collect()
+    )
+    if not examples:
+        return
+    shown = "; ".join(
+        ", ".join(f"{c}={row[c]}" for c in [*keys, *sequence]) + f" ({row['count']} versions)"
+        for row in examples
+    )
+    raise DataError(
+        f"silver table {table.table}: different rows share a key and its latest "
+        f"{'/'.join(sequence)}, so no version can win: {shown}. Fix the source data, or add a "
+        f"tie-breaking column to sequence_by in specs/{table.spec_file} (row {table.row})"
+    )
+
+
+def latest_per_key(batch: DataFrame, table: SilverSpec) -> DataFrame:
+    """One row per key, the one with the highest sequence (exact copies collapse first); a DataError
+    when two different rows share a key and its highest sequence."""
+    ranked = rank_per_key(batch, table)
+    raise_on_ties(ranked, table)
+    return ranked.filter(F.col(LATEST)).drop(COPY, LATEST, TIES)
+
+
+def _all(conditions: list[Column]) -> Column:
+    if not conditions:  # every spec'd column is a key: rows of one key are copies of each other
+        return F.lit(True)
+    result = conditions[0]
+    for condition in conditions[1:]:
+        result = result & condition
+    return result
