@@ -13,34 +13,40 @@ from pyspark.sql import functions as F
 
 from medallion.errors import DataError
 from medallion.layers.transforms import content_columns
-from medallion.names import IS_DELETE
+from medallion.names import IS_DELETE, LINEAGE_COLUMNS
 from medallion.specs.model import SilverSpec
 
-__all__ = ["COPY", "LATEST", "TIES", "latest_per_key", "raise_on_ties", "rank_per_key"]
+__all__ = ["COPY", "LATEST", "TIES", "latest_per_key", "mark_copies", "raise_on_ties", "rank_per_key"]
 
 COPY = "_copy"  # the row repeats an earlier row of its key exactly (spec'd values and delete flag)
 LATEST = "_latest"  # no copy, and it holds its key's highest sequence
 TIES = "_ties"  # how many rows of its key are LATEST (more than one: no winner)
 
 
-def rank_per_key(batch: DataFrame, table: SilverSpec) -> DataFrame:
-    """The batch's rows with COPY, LATEST and TIES. Lineage (file, ingestion time) is not compared:
-    of exact copies one is kept, whichever file it came from."""
+def mark_copies(batch: DataFrame, table: SilverSpec) -> DataFrame:
+    """The batch's rows with COPY: true when a row repeats an earlier row of its key in its spec'd
+    values and delete flag. Of exact copies the one from the first file (by lineage) is kept."""
     keys, sequence = list(table.keys), list(table.sequence_by)
-    content = [*content_columns(table), *([IS_DELETE] if table.delete_when else [])]
+    content = [*content_columns(table), *([IS_DELETE] if IS_DELETE in batch.columns else [])]
     rest = [c for c in content if c not in keys and c not in sequence]
+    lineage = [c for c in LINEAGE_COLUMNS if c in batch.columns]
     # Copies sort next to each other: newest sequence first, then every other spec'd value.
     ordered = Window.partitionBy(*keys).orderBy(
-        *[F.col(f"`{c}`").desc() for c in sequence], *[F.col(f"`{c}`").asc() for c in rest]
+        *[F.col(f"`{c}`").desc() for c in sequence], *[F.col(f"`{c}`").asc() for c in [*rest, *lineage]]
     )
-    by_key = Window.partitionBy(*keys)
-    seq = F.struct(*[F.col(f"`{c}`") for c in sequence])
     copy = (F.row_number().over(ordered) > 1) & _all(
         [F.lag(F.col(f"`{c}`")).over(ordered).eqNullSafe(F.col(f"`{c}`")) for c in [*sequence, *rest]]
     )
-    ranked = batch.withColumn(COPY, copy).withColumn(
-        LATEST, ~F.col(COPY) & seq.eqNullSafe(F.max(seq).over(by_key))
-    )
+    return batch.withColumn(COPY, copy)
+
+
+def rank_per_key(batch: DataFrame, table: SilverSpec) -> DataFrame:
+    """The batch's rows with COPY, LATEST and TIES. Lineage (file, ingestion time) is not compared:
+    of exact copies the first file's is kept."""
+    by_key = Window.partitionBy(*table.keys)
+    seq = F.struct(*[F.col(f"`{c}`") for c in table.sequence_by])
+    ranked = mark_copies(batch, table)
+    ranked = ranked.withColumn(LATEST, ~F.col(COPY) & seq.eqNullSafe(F.max(seq).over(by_key)))
     return ranked.withColumn(TIES, F.sum(F.col(LATEST).cast("int")).over(by_key))
 
 

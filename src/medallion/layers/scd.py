@@ -30,6 +30,7 @@ from pyspark.sql import functions as F
 from medallion.delta.key_predicates import BatchKeys
 from medallion.delta.side_tables import write_quarantine
 from medallion.delta.silver_tables import SilverTarget
+from medallion.layers.per_key import COPY, mark_copies
 from medallion.layers.scd_snapshots import SnapshotBatch, all_equal, snapshot_batch
 from medallion.layers.scd_swap import append_new_keys, differing_keys, replace_all, swap_few, swap_many
 from medallion.layers.transforms import content_columns
@@ -140,17 +141,14 @@ def _classify(batch: DataFrame, table: SilverSpec, logged: DataFrame) -> DataFra
     logged event)."""
     ident = [*table.keys, *table.sequence_by]
     values = [c for c in [*content_columns(table), IS_DELETE] if c not in ident]
-    lineage = [F.col(c) for c in LINEAGE_COLUMNS if c in batch.columns]
-    copy_no = F.row_number().over(Window.partitionBy(*ident, *values).orderBy(*lineage))
-    versions = F.size(F.collect_set(F.struct(*values)).over(Window.partitionBy(*ident)))
+    # One shuffle by key: copies marked (per_key), then the different rows per key and sequence.
+    versions = F.sum((~F.col(COPY)).cast("int")).over(Window.partitionBy(*ident))
     stored = logged.select(*ident, F.lit(True).alias("_logged"), *[F.col(c).alias(f"_l_{c}") for c in values])
-    joined = batch.select("*", copy_no.alias("_copy"), versions.alias("_versions")).join(
-        stored, ident, "left"
-    )
+    joined = mark_copies(batch, table).withColumn("_versions", versions).join(stored, ident, "left")
     equal = all_equal([(F.col(c), F.col(f"_l_{c}")) for c in values])
     logged_row = F.col("_logged").isNotNull()
     verdict = (
-        F.when(F.col("_copy") > 1, "duplicate")
+        F.when(F.col(COPY), "duplicate")
         .when(logged_row & equal, "logged")
         .when(logged_row, "conflict")
         .when(F.col("_versions") > 1, "tie")
