@@ -32,10 +32,6 @@ _LOCAL_DEFAULTS: dict[str, str] = {
     # The 1 GiB default runs out of execution memory over long runs of many small Delta jobs.
     "spark.driver.memory": "2g",
     "spark.ui.enabled": "false",
-    # Short of CPU, not memory: a silver batch's checked rows (quality.checks) are cached once and
-    # read by each writer; uncompressed, the cache builds faster (3.5M rows: about 3 s of 12 s) for
-    # about three times its memory (757 MiB against 234 MiB), spilling to disk beyond that.
-    "spark.sql.inMemoryColumnarStorage.compressed": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.databricks.delta.snapshotPartitions": "2",
     "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
