@@ -8,10 +8,11 @@ so the batch is shuffled once; a DISTINCT, a rank and a grouped count would shuf
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from medallion.errors import DataError
+from medallion.layers.scd_snapshots import all_equal
 from medallion.layers.transforms import content_columns
 from medallion.names import IS_DELETE, LINEAGE_COLUMNS
 from medallion.specs.model import SilverSpec
@@ -34,8 +35,8 @@ def mark_copies(batch: DataFrame, table: SilverSpec) -> DataFrame:
     ordered = Window.partitionBy(*keys).orderBy(
         *[F.col(f"`{c}`").desc() for c in sequence], *[F.col(f"`{c}`").asc() for c in [*rest, *lineage]]
     )
-    copy = (F.row_number().over(ordered) > 1) & _all(
-        [F.lag(F.col(f"`{c}`")).over(ordered).eqNullSafe(F.col(f"`{c}`")) for c in [*sequence, *rest]]
+    copy = (F.row_number().over(ordered) > 1) & all_equal(
+        [(F.lag(F.col(f"`{c}`")).over(ordered), F.col(f"`{c}`")) for c in [*sequence, *rest]]
     )
     return batch.withColumn(COPY, copy)
 
@@ -79,12 +80,3 @@ def latest_per_key(batch: DataFrame, table: SilverSpec) -> DataFrame:
     ranked = rank_per_key(batch, table)
     raise_on_ties(ranked, table)
     return ranked.filter(F.col(LATEST)).drop(COPY, LATEST, TIES)
-
-
-def _all(conditions: list[Column]) -> Column:
-    if not conditions:  # every spec'd column is a key: rows of one key are copies of each other
-        return F.lit(True)
-    result = conditions[0]
-    for condition in conditions[1:]:
-        result = result & condition
-    return result
