@@ -4,6 +4,8 @@ the for-each tasks; and the schemas they need."""
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
 
 from pyspark.sql import SparkSession
 
@@ -20,11 +22,13 @@ __all__ = [
     "ensure_schemas",
     "gold_selection",
     "gold_waves",
+    "landing_sizes",
     "mark_refreshed",
     "pending_refreshes",
     "reference_groups",
     "select_tables",
     "silver_build_order",
+    "silver_stages",
     "silver_waves",
     "table_lists",
 ]
@@ -34,31 +38,38 @@ REFRESH_PROPERTY = f"{TABLE_PROPERTY_PREFIX}full_refresh"  # the full_refresh.cs
 # "on_gold" the tables built on other gold tables (the job's second gold wave).
 GOLD_WAVES = ("", "on_gold")
 
+# Files counted per landing folder when sizing it: enough to rank folders, and bounded, since on a
+# volume every file's size is a call to the storage (a folder of years of daily drops stays cheap).
+MAX_FILES_SIZED = 1_000
+
 log = logging.getLogger(__name__)
 
 
-def table_lists(specs: Specs) -> dict[str, list[str]]:
+def table_lists(specs: Specs, sizes: Mapping[str, int] | None = None) -> dict[str, list[str]]:
     """Task values: `bronze_tables`, `silver_reference_groups`, `silver_tables`, `gold_tables`,
     `gold_on_gold_tables`.
 
-    Silver is built in two waves, so that a table's foreign-key rules (`ref_table`) check against
-    a reference table this run has already loaded, while the tables of a wave run side by side:
-    first the tables other tables' rules read, in groups that run side by side (`reference_groups`:
-    "dim_customer,fact_order" is built in that order by one run), then every other table, which no
-    rule reads. Neither list is empty while there are silver tables (a for-each task needs inputs).
+    Silver is built in two waves of groups (`silver_stages`), so that a table's foreign-key rules
+    (`ref_table`) check against a table this run has already loaded, while the groups of a wave run
+    side by side: "dim_customer,fact_order" is built in that order by one run. Neither list is empty
+    while there are two silver tables or more (a for-each task needs inputs).
 
     Gold too: first the tables that read no other gold table, side by side (`gold_tables`, never
     empty while there are gold tables), then the ones built on gold tables, in dependency order, by
     one notebook run (`gold_on_gold_tables`, shown here; the notebook finds them in the specs).
+
+    `sizes` (bronze table -> bytes in its landing folder, `landing_sizes`) estimates each table's
+    work: bronze tables are listed largest first, so that with fewer slots than tables the longest
+    starts first, and `silver_stages` chooses the silver waves by it. Without sizes every table
+    weighs the same and the lists follow the specs.
     """
-    references, others = silver_waves(specs.silver)
+    size = _size_of(sizes)
+    first, second = silver_stages(specs.silver, lambda t: size(t.source_table))
     on_silver, on_gold = gold_waves(specs.gold)
     return {
-        "bronze_tables": [s.table for s in specs.bronze],
-        "silver_reference_groups": [
-            ",".join(t.table for t in group) for group in reference_groups(references, specs.silver)
-        ],
-        "silver_tables": [s.table for s in others],
+        "bronze_tables": [s.table for s in _largest_first(specs.bronze, lambda s: size(s.table))],
+        "silver_reference_groups": [",".join(t.table for t in group) for group in first],
+        "silver_tables": [",".join(t.table for t in group) for group in second],
         "gold_tables": [g.table for g in on_silver],
         "gold_on_gold_tables": [g.table for g in on_gold],
     }
@@ -89,22 +100,96 @@ def gold_selection(specs: Specs, table: str, wave: str) -> list[GoldSpec]:
     return select_tables(specs.gold, table)
 
 
+def silver_stages(
+    tables: tuple[SilverSpec, ...], weight: Callable[[SilverSpec], float] | None = None
+) -> tuple[list[list[SilverSpec]], list[list[SilverSpec]]]:
+    """The job's two silver waves as groups: each group is built in order by one run, the groups of
+    a wave side by side, the second wave after the first. A table's rules read only tables of an
+    earlier wave or earlier in its own group, so a foreign key checks against a table this run has
+    loaded.
+
+    Two layouts qualify; the one whose estimate (the heaviest group of each wave, by `weight`) is
+    lower wins, the first on a tie:
+    - the tables other tables' rules read (`reference_groups`), then every other table alone;
+    - the read tables that read no other table, each alone, then the rest in groups linked by their
+      rules (`fact_order,fact_order_line`): a chain of facts then waits for the dimensions only,
+      not for a dimension's group, and runs beside the facts outside it.
+    Within a wave the heaviest group comes first.
+    """
+    weigh = weight or (lambda _: 1.0)
+    references, others = silver_waves(tables)
+    candidates = [(reference_groups(references, tables), [[t] for t in others])]
+    read = {ref for table in tables for ref in _references(table, tables)}
+    ordered = silver_build_order(tables)
+    roots = [t for t in ordered if t.table.lower() in read and not _references(t, tables)]
+    if roots:
+        rest = [t for t in ordered if t not in roots]
+        candidates.append(([[t] for t in roots], reference_groups(rest, tables)))
+
+    def group_weight(group: list[SilverSpec]) -> float:
+        return sum(weigh(t) for t in group)
+
+    def estimate(waves: tuple[list[list[SilverSpec]], ...]) -> float:
+        return sum(max((group_weight(g) for g in wave), default=0.0) for wave in waves)
+
+    first, second = min(candidates, key=estimate)  # min keeps the first of equals
+    return _largest_first(first, group_weight), _largest_first(second, group_weight)
+
+
+def landing_sizes(ctx: RunContext, specs: Specs) -> dict[str, int]:
+    """Bronze table -> bytes of the files in its landing folder (at most MAX_FILES_SIZED files
+    counted): the plan's estimate of each table's work. A folder the file system cannot list (a cloud
+    URL rather than a volume path) counts 0, so the lists keep the specs' order."""
+    sizes = {}
+    for source in specs.bronze:
+        total, counted = 0, 0
+        for folder, dirs, files in os.walk(ctx.landing(source.landing_folder)):
+            dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
+            for name in files:
+                if name.startswith((".", "_")) or counted >= MAX_FILES_SIZED:
+                    continue
+                try:
+                    total += os.path.getsize(os.path.join(folder, name))
+                except OSError:  # removed while listed
+                    continue
+                counted += 1
+            if counted >= MAX_FILES_SIZED:
+                break
+        sizes[source.table] = total
+    return sizes
+
+
+def _size_of(sizes: Mapping[str, int] | None) -> Callable[[str], float]:
+    """A table's weight: its size, or 1 when unknown or empty (all equal: the specs' order stays)."""
+    by_name = {name.lower(): value for name, value in (sizes or {}).items()}
+    return lambda name: float(by_name.get(name.lower()) or 1)
+
+
+def _largest_first[T](items: Sequence[T], weight: Callable[[T], float]) -> list[T]:
+    """Heaviest first; equals keep their order."""
+    return sorted(items, key=lambda item: -weight(item))
+
+
 def silver_waves(tables: tuple[SilverSpec, ...]) -> tuple[list[SilverSpec], list[SilverSpec]]:
     """(tables another table's rules read, in build order; the rest). When no rule reads another
-    table, the first table moves to the first wave, so that neither is empty."""
+    table, the first table moves to the first wave; when every table is read (rules that read each
+    other in a ring), the last one in build order moves to the second: neither is empty while there
+    are two tables or more."""
     ordered = silver_build_order(tables)
     read = {ref for table in tables for ref in _references(table, tables)}
     references = [t for t in ordered if t.table.lower() in read]
     others = [t for t in ordered if t.table.lower() not in read]
     if not references and others:
         references.append(others.pop(0))
+    if not others and len(references) > 1:  # only a ring reads it: it is built last either way
+        others.append(references.pop())
     return references, others
 
 
 def reference_groups(references: list[SilverSpec], tables: tuple[SilverSpec, ...]) -> list[list[SilverSpec]]:
-    """The first wave split into groups with no rule reading across them (the tables linked by
-    references, directly or through each other), each in build order: one group's tables are built
-    one after another, the groups side by side."""
+    """`references` split into groups with no rule reading across them (the tables linked by rules,
+    directly or through each other), each in build order: one group's tables are built one after
+    another, the groups side by side."""
     names = {t.table.lower() for t in references}
     group_of = {name: name for name in names}  # union-find over the references between them
 

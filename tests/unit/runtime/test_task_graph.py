@@ -49,8 +49,8 @@ def test_project_job_runs_plan_bronze_silver_gold():
     assert gold.base_parameters == {"table": "{{input}}", "run_id": "{{job.run_id}}"}
     assert on_gold.depends_on == ("gold",) and on_gold.notebook == gold.notebook
     assert on_gold.base_parameters == {"wave": "on_gold", "run_id": "{{job.run_id}}"}
-    # referenced tables first, in groups side by side (each group in order by one run); then the
-    # rest side by side (dev: silver_concurrency 2)
+    # two waves of groups side by side (each group in order by one run; the plan picks them)
+    # (dev: silver_concurrency 2)
     assert references.for_each_inputs == "{{tasks.plan.values.silver_reference_groups}}"
     assert (references.concurrency, references.depends_on) == (2, ("bronze",))
     assert (silver.concurrency, silver.depends_on) == (2, ("silver_references",))
