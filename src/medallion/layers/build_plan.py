@@ -140,23 +140,25 @@ def landing_sizes(ctx: RunContext, specs: Specs) -> dict[str, int]:
     """Bronze table -> bytes of the files in its landing folder (at most MAX_FILES_SIZED files
     counted): the plan's estimate of each table's work. A folder the file system cannot list (a cloud
     URL rather than a volume path) counts 0, so the lists keep the specs' order."""
-    sizes = {}
-    for source in specs.bronze:
-        total, counted = 0, 0
-        for folder, dirs, files in os.walk(ctx.landing(source.landing_folder)):
-            dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
-            for name in files:
-                if name.startswith((".", "_")) or counted >= MAX_FILES_SIZED:
-                    continue
-                try:
-                    total += os.path.getsize(os.path.join(folder, name))
-                except OSError:  # removed while listed
-                    continue
-                counted += 1
+    return {source.table: _folder_bytes(ctx.landing(source.landing_folder)) for source in specs.bronze}
+
+
+def _folder_bytes(root: str) -> int:
+    """Bytes of the first MAX_FILES_SIZED visible files under `root` (hidden: `.` or `_` first)."""
+    total, counted = 0, 0
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
+        for name in files:
             if counted >= MAX_FILES_SIZED:
-                break
-        sizes[source.table] = total
-    return sizes
+                return total
+            if name.startswith((".", "_")):
+                continue
+            try:
+                total += os.path.getsize(os.path.join(folder, name))
+            except OSError:  # removed while listed
+                continue
+            counted += 1
+    return total
 
 
 def _size_of(sizes: Mapping[str, int] | None) -> Callable[[str], float]:
