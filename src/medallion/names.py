@@ -14,6 +14,7 @@ __all__ = [
     "DQX_ERRORS",
     "DQX_WARNINGS",
     "FRESHNESS_RULE",
+    "HIDDEN_FILE_PREFIXES",
     "INCARNATION_PROPERTY",
     "INGESTED_AT",
     "IS_DELETE",
@@ -42,6 +43,8 @@ __all__ = [
 ]
 
 TECHNICAL_PREFIX = "_"  # spec expressions may read any column with this prefix
+# Landing files and folders starting with these are not data (Spark's file sources skip them too).
+HIDDEN_FILE_PREFIXES = (".", "_")
 
 # Bronze: where and when a row arrived, and what of it did not fit the declared schema.
 SOURCE_FILE = "_source_file"

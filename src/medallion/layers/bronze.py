@@ -31,7 +31,7 @@ from medallion.environment import on_databricks
 from medallion.errors import SchemaDriftError
 from medallion.layers.bronze_read import MALFORMED, NEW_FIELDS, read_by_name
 from medallion.logs import for_table
-from medallion.names import INGESTED_AT, RESCUED_DATA, SOURCE_FILE
+from medallion.names import HIDDEN_FILE_PREFIXES, INGESTED_AT, RESCUED_DATA, SOURCE_FILE
 from medallion.specs.kinds.tables import BRONZE_FILE
 from medallion.specs.model import BronzeSpec
 
@@ -250,7 +250,7 @@ def _has_files(folder: str) -> bool:
     """True when the folder holds at least one non-hidden file (works for /Volumes paths too)."""
     if not os.path.isdir(folder):
         return False
-    return any(not name.startswith((".", "_")) for name in os.listdir(folder))
+    return any(not name.startswith(HIDDEN_FILE_PREFIXES) for name in os.listdir(folder))
 
 
 def _create_empty(spark: SparkSession, source: BronzeSpec, target: str) -> None:

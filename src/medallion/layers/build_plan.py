@@ -13,7 +13,7 @@ from medallion.context import RunContext
 from medallion.delta.run_records import ensure_record_tables
 from medallion.delta.tables import table_exists
 from medallion.errors import ParameterError
-from medallion.names import OPS, TABLE_PROPERTY_PREFIX
+from medallion.names import HIDDEN_FILE_PREFIXES, OPS, TABLE_PROPERTY_PREFIX
 from medallion.specs.model import LAYERS, GoldSpec, SilverSpec, Specs
 
 __all__ = [
@@ -144,14 +144,14 @@ def landing_sizes(ctx: RunContext, specs: Specs) -> dict[str, int]:
 
 
 def _folder_bytes(root: str) -> int:
-    """Bytes of the first MAX_FILES_SIZED visible files under `root` (hidden: `.` or `_` first)."""
+    """Bytes of the first MAX_FILES_SIZED files under `root` that are not hidden (HIDDEN_FILE_PREFIXES)."""
     total, counted = 0, 0
     for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
+        dirs[:] = [d for d in dirs if not d.startswith(HIDDEN_FILE_PREFIXES)]
         for name in files:
             if counted >= MAX_FILES_SIZED:
                 return total
-            if name.startswith((".", "_")):
+            if name.startswith(HIDDEN_FILE_PREFIXES):
                 continue
             try:
                 total += os.path.getsize(os.path.join(folder, name))
