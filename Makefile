@@ -22,7 +22,9 @@ help: ## Show this help
 venv: $(VENV)/.installed ## Create .venv with the pinned dependencies
 
 # uv (pinned) installs the hashed lock file in seconds where pip takes a minute. It goes into the
-# venv itself, so the system Python is never touched.
+# venv itself, so the system Python is never touched. `--compile-bytecode` compiles the packages
+# once here: where PYTHONDONTWRITEBYTECODE is set (as on some CI images) every Python process would
+# otherwise compile pyspark, DQX and the SDK again on import (3 s of each start).
 UV_VERSION := 0.9.5
 
 $(VENV)/.installed: requirements/lock.txt pyproject.toml
@@ -31,7 +33,7 @@ $(VENV)/.installed: requirements/lock.txt pyproject.toml
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes --no-deps -r requirements/lock.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes --no-deps --compile-bytecode -r requirements/lock.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	@touch $@
 
@@ -54,18 +56,22 @@ tools: ## Build (once) the pinned Databricks CLI and actionlint; install Chromiu
 	@scripts/go_tool.sh github.com/rhysd/actionlint/cmd/actionlint $(ACTIONLINT_VERSION)
 	@scripts/chromium.sh
 
-# Two workers: much of a Spark test is waiting (JVM start, job scheduling, subprocesses), so two
-# share this 2-core machine well. Groups and their order: tests/conftest.py.
+# Two workers keep both cores of a 2-core machine busy (a third only adds a JVM). Groups and their
+# order: tests/conftest.py.
 TEST_WORKERS ?= 2
+# Tests keep their bytecode and pytest's rewritten test modules (gitignored __pycache__ folders)
+# even where PYTHONDONTWRITEBYTECODE is set: each worker and subprocess would otherwise compile
+# the project and rewrite every test module again.
+TEST_ENV = PYTHONDONTWRITEBYTECODE= DATABRICKS_CLI="$(DATABRICKS_CLI_PATH)"
 
 test: venv ## Run the whole test suite, offline (what CI runs)
-	DATABRICKS_CLI="$(DATABRICKS_CLI_PATH)" $(BIN)/pytest -n $(TEST_WORKERS) --no-loadscope-reorder
+	$(TEST_ENV) $(BIN)/pytest -n $(TEST_WORKERS) --no-loadscope-reorder
 
 bundle-check: venv ## validate --strict, schema, plan and deploy of every target with the real CLI, against a loopback workspace
-	DATABRICKS_CLI="$(DATABRICKS_CLI_PATH)" $(BIN)/pytest tests/bundle
+	$(TEST_ENV) $(BIN)/pytest tests/bundle
 
 test-unit: venv ## Run every test that needs no JVM (under a minute)
-	$(BIN)/pytest -m "not spark and not bundle"
+	$(TEST_ENV) $(BIN)/pytest -m "not spark and not bundle"
 
 lint: venv ## ruff, actionlint on the workflows, and the secret scan
 	$(BIN)/ruff check .
