@@ -61,6 +61,9 @@ REBUILD_SHARE = 0.5
 # took 13.9 s, the rebuild 5.0 s), so the table is rebuilt without planning.
 MIN_UPSTREAM_ROWS = 1_000_000
 CHANGE_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
+# Errors that mean the versions' change feed is gone: Delta's own (feed off, change files missing)
+# and Spark's for a data file VACUUM removed (an insert-only version's feed is read from its data files).
+_UNREADABLE_FEED = ("DELTA_", "FAILED_READ_FILE.FILE_NOT_EXIST")
 _CHANGES = re.compile(r"\$\{\s*changes\s*\}\s*\.\s*(`?)(\w+)\1")
 
 
@@ -154,7 +157,7 @@ def plan_keyed_refresh(
                     )
                     rows += changes.count()
                 except Exception as exc:  # change feed off, or its files vacuumed: rebuild whole
-                    if "AnalysisException" not in type(exc).__name__ and "DELTA_" not in str(exc):
+                    if not _unreadable_change_feed(exc):
                         raise
                     first = str(exc).strip().splitlines()[0][:200]
                     return KeyedRefresh(
@@ -216,6 +219,14 @@ def rebuild_rule(stored_keys: Callable[[], int] | None) -> Callable[[int], str]:
         return ""
 
     return reason
+
+
+def _unreadable_change_feed(exc: Exception) -> bool:
+    """Is this why a change feed cannot be read (off for those versions, or its files vacuumed)?
+    Then the table is rebuilt; any other error is raised."""
+    if "AnalysisException" in type(exc).__name__:
+        return True
+    return any(marker in str(exc) for marker in _UNREADABLE_FEED)
 
 
 def _change_feed(spark: SparkSession, name: str, start: int, end: int) -> DataFrame:
