@@ -103,4 +103,5 @@ def test_a_change_feed_that_cannot_be_read_means_a_rebuild_not_a_failure(spark, 
             data.unlink()
     plan = _plan_after_one_append(spark, ctx, name)
     assert plan.reason.startswith("the change data feed of silver.orders cannot be read"), plan
+    assert ("FILE_NOT_EXIST" if loss == "files vacuumed" else "DELTA_") in plan.reason, plan  # the cause
     assert plan.keys == []

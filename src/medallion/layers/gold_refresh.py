@@ -157,12 +157,10 @@ def plan_keyed_refresh(
                     )
                     rows += changes.count()
                 except Exception as exc:  # change feed off, or its files vacuumed: rebuild whole
-                    if not _unreadable_change_feed(exc):
+                    why = _unreadable_change_feed(exc)
+                    if not why:
                         raise
-                    first = str(exc).strip().splitlines()[0][:200]
-                    return KeyedRefresh(
-                        reason=f"the change data feed of {qualified} cannot be read ({first})"
-                    )
+                    return KeyedRefresh(reason=f"the change data feed of {qualified} cannot be read ({why})")
             else:
                 changes = _no_changes(spark, full_name)
             changes.createOrReplaceTempView(view)
@@ -221,12 +219,14 @@ def rebuild_rule(stored_keys: Callable[[], int] | None) -> Callable[[int], str]:
     return reason
 
 
-def _unreadable_change_feed(exc: Exception) -> bool:
-    """Is this why a change feed cannot be read (off for those versions, or its files vacuumed)?
-    Then the table is rebuilt; any other error is raised."""
-    if "AnalysisException" in type(exc).__name__:
-        return True
-    return any(marker in str(exc) for marker in _UNREADABLE_FEED)
+def _unreadable_change_feed(exc: Exception) -> str:
+    """The line of `exc` saying why a change feed cannot be read (off for those versions, or its
+    files vacuumed), for the run record; "" when the error is another one (it is raised)."""
+    lines = [line.strip() for line in str(exc).strip().splitlines()] or [type(exc).__name__]
+    marked = [line for line in lines if any(marker in line for marker in _UNREADABLE_FEED)]
+    if marked or "AnalysisException" in type(exc).__name__:
+        return (marked or lines)[0][:200]
+    return ""
 
 
 def _change_feed(spark: SparkSession, name: str, start: int, end: int) -> DataFrame:
