@@ -5,7 +5,7 @@ sample data, then, each in a fresh process (its own JVM, so neither warms the ot
   1. a raw baseline: plain Spark reading the same landing files and writing the same rows to Delta
      (bronze append, silver typed rows, latest row per key where the spec merges, gold SQL);
   2. the job with the framework (`medallion.runtime.runner.run_job`): a full load; a second run with
-     nothing new; a drop with 1% new data and a run again (incremental).
+     nothing new; the next day's drop, 1% new data, delivered and a run again (incremental).
 Session start (JVM, Spark, the metastore's first query) is timed apart from the runs. It samples
 the resident memory of the Python process and its JVM while each layer runs.
 Results go to bench/results.json and the table in docs/benchmarks.md.
@@ -25,12 +25,17 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / "work"
 COPIED = ("databricks.yml", "local.yml", "resources", "notebooks", "specs")
+STAGED = ".bench_drops"  # generated drops not yet delivered to the landing folders
+# The incremental run's drop: the day after the full load, DROP_SHARE of the full load's rows new.
+DROP_DAY = date(2024, 4, 1)
+DROP_SHARE = 0.01
+HISTORY_DAYS = 91  # the full load's orders span the quarter before that day
 
 
 class MemorySampler:
@@ -81,30 +86,59 @@ def _prepare(scale: int, seed: int) -> Path:
     return project
 
 
-def _generate(project: Path, landing: Path, rows: int, seed: int, suffix: str = "") -> float:
+def _bench_settings(project: Path) -> Path:
+    """The project's sample-data settings with two drops: the full load, then one day of new data.
+
+    Entities with a history of their own (master files) have DROP_SHARE of their rows changed, a
+    tenth of that deleted and DROP_SHARE new in the second drop; the others (with the entities whose
+    rows follow theirs) get a history of HISTORY_DAYS days for the full load and DROP_SHARE new rows,
+    no changes, in the second drop: the drop the issue describes (new orders, lines and events, some
+    changed customers), not a re-delivery of existing keys.
+    """
+    settings = json.loads((project / "specs" / "sample_data.json").read_text())
+    for entity in settings["entities"]:
+        changes = entity.get("changes")
+        if changes is None:
+            continue  # its rows follow its parent's
+        timing = entity.setdefault("time", {})
+        if timing.get("history_days"):
+            changes.update(new=DROP_SHARE, update=DROP_SHARE, delete=DROP_SHARE / 10)
+        else:
+            timing["history_days"] = HISTORY_DAYS
+            changes.update(new=DROP_SHARE, update=0.0, delete=0.0)
+    path = project / "bench_sample_data.json"
+    path.write_text(json.dumps(settings, indent=2))
+    return path
+
+
+def _generate(project: Path, landing: Path, rows: int, seed: int) -> float:
+    """Both drops, staged beside the landing folders; the first (the full load) delivered."""
     from medallion.datagen import generate_data
 
     start = time.perf_counter()
-    target = landing if not suffix else project / ".bench_extra"
     generate_data(
-        project / "specs" / "sample_data.json",
-        target,
+        _bench_settings(project),
+        project / STAGED,
         rows=rows,
         seed=seed,
-        start_date=date(2024, 1, 1),
-        end_date=date(2024, 3, 31),
-        batches=1,
+        start_date=DROP_DAY - timedelta(days=1),
+        end_date=DROP_DAY,
+        batches=2,
         anomalies=False,
     )
-    if suffix:  # move the extra drop in under new file names, as a later drop would arrive
-        for file in sorted(target.rglob("*.*")):
-            if "_manifests" in file.parts:
-                continue
-            dest = landing / file.relative_to(target)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(file, dest.with_name(f"{dest.stem}{suffix}{dest.suffix}"))
-        shutil.rmtree(target)
+    _deliver(project, landing, 1)
     return time.perf_counter() - start
+
+
+def _deliver(project: Path, landing: Path, drop: int) -> int:
+    """Move one staged drop's files into the landing folders, as the drop would arrive; their count."""
+    staged = project / STAGED
+    files = [f for f in sorted(staged.rglob(f"*_{drop:04d}_*.*")) if "_manifests" not in f.parts]
+    for file in files:
+        dest = landing / file.relative_to(staged)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(file, dest)
+    return len(files)
 
 
 def _by_layer(tables: list[dict], seconds_by_layer: dict[str, float], memory: dict[str, float]) -> dict:
@@ -259,7 +293,8 @@ def run_part(scale: int, seed: int, part: str) -> dict:
             }
         full = _framework_run(spark, bundle, f"full run at {scale}")
         nothing_new = _framework_run(spark, bundle, f"run with nothing new at {scale}")
-        _generate(project, landing, max(1, scale // 100), seed + 1, suffix="_incr")
+        if not _deliver(project, landing, 2):
+            raise SystemExit(f"no staged second drop in {project / STAGED}: run the generate part first")
         incremental = _framework_run(spark, bundle, f"incremental run at {scale}")
         return {
             "framework": full,
@@ -316,8 +351,9 @@ def _markdown(results: dict) -> str:
         "",
         "Framework = the bundle's job run by `medallion run` (plan, bronze, silver, gold notebooks). "
         "Raw = plain Spark reading the same landing files and writing the same rows to Delta, no framework. "
-        "Nothing new = a second run with no new files. Incremental = a run after a drop with 1% new orders, "
-        "lines and events. Memory = peak resident memory of the Python process and its JVM while the layer "
+        "Nothing new = a second run with no new files. Incremental = a run after the next day's drop: "
+        "1% new orders with their lines and events, 1% of the customers and products changed (a tenth of "
+        "those deleted) and 1% new, no order changed (scripts/bench.py, `_bench_settings`). Memory = peak resident memory of the Python process and its JVM while the layer "
         "ran. Raw and framework each run in a fresh process (their own JVM); session start (JVM, Spark, "
         "the metastore's first query) is reported apart and not counted in the runs.",
         "",
