@@ -37,6 +37,14 @@ _LOCAL_DEFAULTS: dict[str, str] = {
     "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
     "spark.databricks.delta.schema.autoMerge.enabled": "false",
     "spark.sql.session.timeZone": "UTC",
+    # A run compiles hundreds of generated classes (quality rules' wide projections, MERGE, Delta's
+    # log reads); Spark keeps only the last 100, so a later batch or run compiled them all again and
+    # the JIT started over on the new classes. Keeping them, and naming generated classes without the
+    # plan's stage number (the same code in another place of a plan is the same class): 10k orders,
+    # a full run then a run after a 1% drop compiled 614 classes instead of 1,753, the full run took
+    # 76 s instead of 85 s and the incremental one 37 s instead of 46 s (one run each).
+    "spark.sql.codegen.cache.maxEntries": "10000",
+    "spark.sql.codegen.useIdInClassName": "false",
     # A CSV feed's `encoding` reader option may name any Java charset (cp1252, ...), not only UTF-*.
     "spark.sql.legacy.javaCharsets": "true",
     "spark.jars.ivySettings": str(_HERE / "ivysettings.xml"),
