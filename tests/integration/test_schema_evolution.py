@@ -180,9 +180,9 @@ def test_silver_reads_a_bronze_table_that_gained_a_column_and_quarantines_only_t
 
 
 def test_json_lines_that_are_not_one_object_are_malformed_and_objects_in_names_are_found(spark, tmp_path):
-    """The by-name JSON read: a line is a row only when it is exactly one JSON object (leading
-    whitespace allowed); an object or array under a declared scalar is malformed, a string that
-    merely starts with a brace is a value."""
+    """The by-name JSON read: a line is a row only when it is exactly one JSON object (whitespace
+    around it allowed, nothing else after it); an object or array under a declared scalar is
+    malformed, a string that merely holds braces is a value."""
     from pyspark.sql import functions as F
 
     from medallion.layers.bronze_read import MALFORMED, read_by_name
@@ -194,9 +194,18 @@ def test_json_lines_that_are_not_one_object_are_malformed_and_objects_in_names_a
         '{"id": "spaced", "qty": 2, "name": \t  { "n" : [1] } }',  # blanks before an object
         '[{"id": "top-level array"}]',
         '"just a string"',
+        # Spark's parsers stop after the first value: each of these would pass as its first record alone.
+        '{"id": "first", "qty": 1}{"id": "second", "qty": 2}',
+        '{"id": "comma", "qty": 1},{"id": "next", "qty": 2}',
+        '{"id": "text after", "qty": 1} and more',
+        '{"id": "closed twice", "qty": 1, "tags": {"a": [1]}}]}',
+    ]
+    valid = [
+        '{"id": "braces in strings", "qty": 1, "name": "}{ \\"}{\\" {"}  ',  # escaped quotes too
+        '{"id": "nested extra", "qty": 1, "name": "x", "extra": {"a": [1, {"b": "}"}], "c": {}}}',
     ]
     path = tmp_path / "edge.json"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines + valid) + "\n")
     rows = {
         row["value"]: row
         for row in read_by_name(spark, _source("edge", "json", "rescue"), [str(path)])
@@ -204,5 +213,7 @@ def test_json_lines_that_are_not_one_object_are_malformed_and_objects_in_names_a
         .collect()
     }
     assert rows["ok"]["name"] == "{not an object" and rows["ok"]["qty"] == 1
+    assert rows["braces in strings"]["name"] == '}{ "}{" {'
+    assert rows["nested extra"]["qty"] == 1
     malformed = {value for value, row in rows.items() if row[MALFORMED] is not None}
     assert malformed == set(lines[1:]), malformed

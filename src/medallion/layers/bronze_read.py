@@ -41,6 +41,9 @@ _SCALAR = re.compile(
     r"decimal|numeric|boolean|bool|date|timestamp|timestamp_ntz)\b",
     re.IGNORECASE,
 )
+# A JSON string literal (escapes included), unrolled with possessive loops: no backtracking, and no
+# regex recursion per character on a long string.
+_JSON_STRING = r'"[^"\\]*+(?:\\.[^"\\]*+)*+"'
 
 
 def read_by_name(spark: SparkSession, source: BronzeSpec, files: list[str]) -> DataFrame:
@@ -123,7 +126,9 @@ def _json_lines(spark: SparkSession, source: BronzeSpec, files: list[str]) -> Da
         F.transform_keys(F.from_json("value", "map<string,string>"), lambda k, _: F.lower(k)).alias(
             "_fields"
         ),
-        (F.col("value").rlike(r"^\s*\{") & F.expr(f"{parsed} IS NOT NULL")).alias("_is_object"),
+        (F.col("value").rlike(r"^\s*\{") & F.expr(f"{parsed} IS NOT NULL") & _one_value("value")).alias(
+            "_is_object"
+        ),
         F.col("_metadata.file_path").alias(SOURCE_FILE),
     )
     raw, fields, is_object = F.col("value"), F.col("_fields"), F.col("_is_object")
@@ -144,6 +149,28 @@ def _json_lines(spark: SparkSession, source: BronzeSpec, files: list[str]) -> Da
         F.col(SOURCE_FILE),
     )
     return _conform(df, source)
+
+
+def _one_value(column: str) -> Column:
+    """True when a line that starts with `{` holds nothing after that object ends. Spark's JSON
+    parsers stop at the end of the first value, so `{...}{...}` or `{...},{...}` would pass as its
+    first record and lose the rest. The line must end with `}`; one whose only braces are its first
+    and last characters is then one object (the common, cheap case), any other has its brackets
+    outside strings walked: the depth must not return to zero before the last one."""
+    line = F.col(column)
+    braces = [F.length(line) - F.length(F.replace(line, F.lit(brace))) for brace in "{}"]
+    flat = (braces[0] == 1) & (braces[1] == 1)
+    brackets = F.regexp_replace(F.regexp_replace(line, _JSON_STRING, ""), r"[^\[\]{}]", "")
+    walked = F.aggregate(
+        F.split(brackets, ""),
+        F.struct(F.lit(0).alias("depth"), F.lit(0).alias("seen"), F.lit(True).alias("single")),
+        lambda acc, c: F.struct(
+            (acc["depth"] + F.when(c.isin("{", "["), 1).otherwise(-1)).alias("depth"),
+            (acc["seen"] + 1).alias("seen"),
+            (acc["single"] & ~((acc["depth"] == 0) & (acc["seen"] > 0))).alias("single"),
+        ),
+    )
+    return line.rlike(r"\}\s*$") & (flat | (walked["single"] & (walked["depth"] == 0)))
 
 
 def _any(flags: list[Column]) -> Column:
