@@ -92,8 +92,8 @@ def _bench_settings(project: Path) -> Path:
     Entities with a history of their own (master files) have DROP_SHARE of their rows changed, a
     tenth of that deleted and DROP_SHARE new in the second drop; the others (with the entities whose
     rows follow theirs) get a history of HISTORY_DAYS days for the full load and DROP_SHARE new rows,
-    no changes, in the second drop: the drop the issue describes (new orders, lines and events, some
-    changed customers), not a re-delivery of existing keys.
+    no changes, in the second drop: new orders, lines and events and some changed customers, the
+    drop the incremental goal is stated for, not a re-delivery of existing keys.
     """
     settings = json.loads((project / "specs" / "sample_data.json").read_text())
     for entity in settings["entities"]:

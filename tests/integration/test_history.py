@@ -94,6 +94,23 @@ def test_medallion_lineage_prints_the_chain_down_to_the_landing_files(demo_job, 
     assert cli.main([*project, "lineage", "no_such_table"]) == 2
 
 
+def test_medallion_sql_answers_a_query_and_names_the_mistake_in_a_bad_one(demo_job, monkeypatch, capsys):
+    from medallion import cli
+
+    for layer, name in demo_job.schemas.items():
+        monkeypatch.setenv(f"BUNDLE_VAR_{layer}_schema", name)
+    project = ["--project-dir", str(demo_job.project)]
+    gold = f"spark_catalog.{demo_job.schemas['gold']}.daily_sales"
+    assert cli.main([*project, "sql", f"SELECT count(*) AS n FROM {gold}", "--format", "json"]) == 0
+    assert '"n"' in capsys.readouterr().out
+    assert cli.main([*project, "sql", f"SELECT no_such_column FROM {gold}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the query did not run: [UNRESOLVED_COLUMN"), err
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert cli.main([*project, "sql", "SELEC 1"]) == 2
+    assert "PARSE_SYNTAX_ERROR" in capsys.readouterr().err
+
+
 def test_the_plan_creates_the_record_tables_and_lineage_stays_a_view(spark, demo_job):
     """The plan task creates the record tables before tasks append to them side by side (so they do
     not race to create them); `lineage` is the view over run_log, never one of those tables."""

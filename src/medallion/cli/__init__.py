@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
             level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
         )
     logging.getLogger("py4j").setLevel(logging.WARNING)  # one line per JVM callback otherwise
+    # PySpark logs each SQL error it raises, with the JVM's whole stack, before the command reports
+    # it in one line (or handles it): the command's words are the ones a user should see. (Above
+    # ERROR nothing reaches the logger's handlers, whatever class the logger was created with.)
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
         return args.handler(args)
     except SpecError as exc:

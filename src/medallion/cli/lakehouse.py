@@ -151,13 +151,19 @@ def _run(args) -> int:
 
 def _sql(args) -> int:
     # imported here, not above: `medallion validate` must start fast and without Spark
+    from pyspark.errors.exceptions.captured import CapturedException
+
     from medallion.delta.query import format_rows
     from medallion.runtime.session import get_spark
 
     bundle, target = bundle_and_target(args)
     spark = get_spark(bundle, target)
-    frame = _persona_frame(spark, args, bundle, target) if args.as_groups else spark.sql(args.query)
-    print(format_rows(frame, args.format, limit=args.limit))
+    try:
+        frame = _persona_frame(spark, args, bundle, target) if args.as_groups else spark.sql(args.query)
+        print(format_rows(frame, args.format, limit=args.limit))
+    except CapturedException as exc:  # a mistake in the query (or a value it cannot compute): Spark's words
+        reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        raise ParameterError(f"the query did not run: {reason}") from None
     return 0
 
 
