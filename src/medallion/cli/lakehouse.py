@@ -153,6 +153,7 @@ def _sql(args) -> int:
     # imported here, not above: `medallion validate` must start fast and without Spark
     from pyspark.errors.exceptions.captured import CapturedException
 
+    # likewise: these modules import Spark
     from medallion.delta.query import format_rows
     from medallion.runtime.session import get_spark
 
