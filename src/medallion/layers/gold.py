@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 
 from pyspark.sql import SparkSession
 
 from medallion.context import RunContext
 from medallion.delta.lineage import LineageEdge
-from medallion.delta.run_marks import ROWS_KEY, RUN_KEY, commit_metadata, with_run_mark
+from medallion.delta.run_marks import ROWS_KEY, RUN_KEY, commit_metadata, current_run_id, with_run_mark
 from medallion.delta.run_records import TableRun, timed
 from medallion.delta.tables import TableGuard, creating, last_commit, last_write, table_exists
 from medallion.errors import ParameterError, SpecError
@@ -35,6 +36,16 @@ __all__ = ["build", "render_sql"]
 log = logging.getLogger(__name__)
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+
+# The state of the silver and bronze tables gold reads, looked up once per run and process. The job
+# builds them before gold, so they do not change while its gold tasks run, and the local runner runs a
+# for-each's iterations in one process: gold tables reading the same upstream share one lookup (each is
+# a Delta history query, ~0.2 s). Gold upstreams are looked up every time: an earlier task of the same
+# run may have just rebuilt them. Without a run id (a notebook run by hand) nothing is kept.
+_RUN_STATES: dict[tuple[str, str, bool], dict] = {}
+_KEY_LOCKS: dict[tuple[str, str, bool], threading.Lock] = {}
+_MEMO_LOCK = threading.Lock()
+_MEMO_LAYERS = frozenset({"bronze", "silver"})
 
 
 def render_sql(sql: str, values: dict[str, str]) -> str:
@@ -68,7 +79,7 @@ def build(
     with timed(run):
         keyed = bool(table.refresh_key)
         upstream = {
-            f"{layer}.{name}".lower(): upstream_state(spark, ctx.table(layer, name), with_id=keyed)
+            f"{layer}.{name}".lower(): _upstream_state(spark, ctx, layer, name, keyed)
             for layer, name in sorted(table.upstream)
         }
         stamp = {
@@ -127,6 +138,22 @@ def build(
         run.details.get("refresh", ""),
     )
     return run
+
+
+def _upstream_state(spark: SparkSession, ctx: RunContext, layer: str, name: str, with_id: bool) -> dict:
+    run_id = current_run_id(spark)
+    if not run_id or layer not in _MEMO_LAYERS:
+        return upstream_state(spark, ctx.table(layer, name), with_id=with_id)
+    key = (run_id, ctx.table(layer, name), with_id)
+    with _MEMO_LOCK:
+        for stale in [k for k in _KEY_LOCKS if k[0] != run_id]:  # keep only this run's
+            _KEY_LOCKS.pop(stale)
+            _RUN_STATES.pop(stale, None)
+        key_lock = _KEY_LOCKS.setdefault(key, threading.Lock())
+    with key_lock:  # iterations running at the same time wait for one lookup instead of repeating it
+        if key not in _RUN_STATES:
+            _RUN_STATES[key] = upstream_state(spark, key[1], with_id=with_id)
+        return dict(_RUN_STATES[key])
 
 
 def _after(version) -> int:
