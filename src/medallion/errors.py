@@ -20,7 +20,16 @@ __all__ = [
     "SpecDriftError",
     "SpecError",
     "SpecProblem",
+    "summary_line",
 ]
+
+
+def summary_line(exc: BaseException, prefer: tuple[str, ...] = ()) -> str:
+    """The line of an error worth showing a user: Spark's errors put the condition and message on the
+    first line and the JVM stack after it. A line holding one of `prefer` wins over the first."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    preferred = [line for line in lines if any(marker in line for marker in prefer)]
+    return (preferred or lines or [type(exc).__name__])[0]
 
 
 class MedallionError(Exception):

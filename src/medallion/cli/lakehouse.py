@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from medallion.cli.common import bundle_and_target, spark_and_context, spec_table, target_option
-from medallion.errors import ParameterError
+from medallion.errors import ParameterError, summary_line
 from medallion.params import resolve_context
 from medallion.security.persona import lakehouse_tables, persona_query
 from medallion.specs import load_specs
@@ -163,8 +163,7 @@ def _sql(args) -> int:
         frame = _persona_frame(spark, args, bundle, target) if args.as_groups else spark.sql(args.query)
         print(format_rows(frame, args.format, limit=args.limit))
     except CapturedException as exc:  # a mistake in the query (or a value it cannot compute): Spark's words
-        reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-        raise ParameterError(f"the query did not run: {reason}") from None
+        raise ParameterError(f"the query did not run: {summary_line(exc)}") from None
     return 0
 
 

@@ -28,6 +28,7 @@ from pyspark.sql import functions as F
 
 from medallion.delta.key_predicates import key_predicate, literal_renderer
 from medallion.delta.tables import last_commit, last_write
+from medallion.errors import summary_line
 from medallion.specs.model import GoldSpec
 from medallion.specs.sql_union import union_branches
 
@@ -222,10 +223,8 @@ def rebuild_rule(stored_keys: Callable[[], int] | None) -> Callable[[int], str]:
 def _unreadable_change_feed(exc: Exception) -> str:
     """The line of `exc` saying why a change feed cannot be read (off for those versions, or its
     files vacuumed), for the run record; "" when the error is another one (it is raised)."""
-    lines = [line.strip() for line in str(exc).strip().splitlines()] or [type(exc).__name__]
-    marked = [line for line in lines if any(marker in line for marker in _UNREADABLE_FEED)]
-    if marked or "AnalysisException" in type(exc).__name__:
-        return (marked or lines)[0][:200]
+    if any(marker in str(exc) for marker in _UNREADABLE_FEED) or "AnalysisException" in type(exc).__name__:
+        return summary_line(exc, prefer=_UNREADABLE_FEED)[:200]
     return ""
 
 
