@@ -170,37 +170,30 @@ def check_batch(run: QualityRun, rows: DataFrame) -> CheckedBatch:
 
 
 def _tally(run: QualityRun, checked: DataFrame) -> tuple[int, int, int]:
-    """One pass over the checked rows: rows, rows with errors, rows with only warnings, rows per rule
-    (added to the run's tally, with the rows to `rows_checked`)."""
+    """Rows, rows with errors, rows with only warnings, and rows per rule (added to the run's tally,
+    with the rows to `rows_checked`). The totals are counted over every row, the rules over the
+    flagged rows only: labelling each row and grouping by label costs seconds per million rows."""
+    errors, warnings = _has_results(checked.columns, ERRORS), _has_results(checked.columns, WARNINGS)
+    n_rows, n_rejected, n_warned = checked.agg(
+        F.count(F.lit(1)), F.count_if(errors), F.count_if(~errors & warnings)
+    ).first()
+    if n_rejected or n_warned:
 
-    def names(column: str, prefix: str):
-        if column not in checked.columns:
-            return F.array().cast("array<string>")
-        found = F.transform(
-            F.coalesce(F.col(column), F.array()), lambda e: F.concat(F.lit(prefix), e["name"])
-        )
-        return F.array_distinct(found)
+        def names(column: str, prefix: str):
+            if column not in checked.columns:
+                return F.array().cast("array<string>")
+            found = F.transform(
+                F.coalesce(F.col(column), F.array()), lambda e: F.concat(F.lit(prefix), e["name"])
+            )
+            return F.array_distinct(found)
 
-    kind = (
-        F.when(_has_results(checked.columns, ERRORS), F.array(F.lit("row:error")))
-        .when(_has_results(checked.columns, WARNINGS), F.array(F.lit("row:warn")))
-        .otherwise(F.array().cast("array<string>"))
-    )
-    labels = F.explode(
-        F.concat(F.array(F.lit("row:all")), kind, names(ERRORS, "error:"), names(WARNINGS, "warn:"))
-    )
-    tally = {
-        r["label"]: r["count"]
-        for r in checked.select(labels.alias("label")).groupBy("label").count().collect()
-    }
-    for label, count in tally.items():
-        kind_, _, rule = label.partition(":")
-        if kind_ == "error":
-            run.failed[rule] += count
-        elif kind_ == "warn":
-            run.warned[rule] += count
-    run.rows_checked += tally.get("row:all", 0)
-    return tally.get("row:all", 0), tally.get("row:error", 0), tally.get("row:warn", 0)
+        labels = F.explode(F.concat(names(ERRORS, "error:"), names(WARNINGS, "warn:")))
+        flagged = checked.where(errors | warnings).select(labels.alias("label"))
+        for row in flagged.groupBy("label").count().collect():
+            kind, _, rule = row["label"].partition(":")
+            (run.failed if kind == "error" else run.warned)[rule] += row["count"]
+    run.rows_checked += n_rows
+    return n_rows, n_rejected, n_warned
 
 
 def _source_row_where_flagged(checked: DataFrame) -> DataFrame:
