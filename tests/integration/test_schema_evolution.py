@@ -199,10 +199,12 @@ def test_json_lines_that_are_not_one_object_are_malformed_and_objects_in_names_a
         '{"id": "comma", "qty": 1},{"id": "next", "qty": 2}',
         '{"id": "text after", "qty": 1} and more',
         '{"id": "closed twice", "qty": 1, "tags": {"a": [1]}}]}',
+        '{"id": "array closed early", "qty": 1},0]{"id": "hidden", "qty": 2}',  # `[line,0]` has two values
     ]
     valid = [
         '{"id": "braces in strings", "qty": 1, "name": "}{ \\"}{\\" {"}  ',  # escaped quotes too
         '{"id": "nested extra", "qty": 1, "name": "x", "extra": {"a": [1, {"b": "}"}], "c": {}}}',
+        '{"id": "objects, no brackets", "qty": 1, "extra": {"a": {"b": 1}, "c": {}}} \t',
     ]
     path = tmp_path / "edge.json"
     path.write_text("\n".join(lines + valid) + "\n")
@@ -215,5 +217,6 @@ def test_json_lines_that_are_not_one_object_are_malformed_and_objects_in_names_a
     assert rows["ok"]["name"] == "{not an object" and rows["ok"]["qty"] == 1
     assert rows["braces in strings"]["name"] == '}{ "}{" {'
     assert rows["nested extra"]["qty"] == 1
+    assert rows["objects, no brackets"]["qty"] == 1
     malformed = {value for value, row in rows.items() if row[MALFORMED] is not None}
     assert malformed == set(lines[1:]), malformed
