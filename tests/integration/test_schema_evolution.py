@@ -95,6 +95,28 @@ def test_rescue_keeps_new_fields_beside_the_row_and_quarantines_only_misfits(spa
     assert ingest(spark, source, lakehouse).rows_written == 0  # each file once
 
 
+def test_a_field_named_twice_whatever_the_case_makes_rows_malformed_without_stopping_the_read(
+    spark, lakehouse
+):
+    """`qty` and `QTY` both match the column qty: which value is meant is a guess, so the row (a CSV
+    file's every row, by its header) is malformed and kept whole, and the rest of the drop loads."""
+    csv_source = _source("ev_twins_csv", "csv", "rescue")
+    _drop(lakehouse, csv_source, "d1.csv", "id,qty,QTY\n1,2,3\n")
+    _drop(lakehouse, csv_source, "d2.csv", "id,qty,name\n4,5,Eve\n")
+    assert ingest(spark, csv_source, lakehouse).rows_written == 2
+    rows = _rows(spark, lakehouse, csv_source)
+    twin = rows["d1.csv:None"]
+    assert not twin["passes"] and json.loads(twin[RESCUED_DATA]) == {"id": "1", "qty": "2", "QTY": "3"}
+    assert rows["d2.csv:4"]["qty"] == 5 and rows["d2.csv:4"]["passes"]
+
+    json_source = _source("ev_twins_json", "json", "rescue")
+    _drop(lakehouse, json_source, "d1.json", '{"id": "a", "qty": 1, "Qty": 2}\n{"id": "b", "qty": 3}\n')
+    assert ingest(spark, json_source, lakehouse).rows_written == 2
+    rows = _rows(spark, lakehouse, json_source)
+    assert not rows["d1.json:None"]["passes"] and rows["d1.json:None"][RESCUED_DATA].startswith('{"id": "a"')
+    assert rows["d1.json:b"]["qty"] == 3 and rows["d1.json:b"]["passes"]
+
+
 def test_add_columns_makes_new_fields_bronze_columns(spark, lakehouse):
     source = _source("ev_add", "json", "add_columns")
     _drop(lakehouse, source, "d1.json", '{"id": "a", "qty": 1, "name": "Ann"}\n')
@@ -200,6 +222,7 @@ def test_json_lines_that_are_not_one_object_are_malformed_and_objects_in_names_a
         '{"id": "text after", "qty": 1} and more',
         '{"id": "closed twice", "qty": 1, "tags": {"a": [1]}}]}',
         '{"id": "array closed early", "qty": 1},0]{"id": "hidden", "qty": 2}',  # `[line,0]` has two values
+        '{"id": "case twins", "qty": 1, "QTY": 2}',  # which qty? (fields match columns whatever their case)
     ]
     valid = [
         '{"id": "braces in strings", "qty": 1, "name": "}{ \\"}{\\" {"}  ',  # escaped quotes too

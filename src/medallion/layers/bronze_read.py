@@ -102,12 +102,23 @@ def _csv_group(
     )
     pairs = [x for name, f in zip(names, fields, strict=True) for x in (F.lit(name.lower()), F.col(f))]
     record = F.to_json(F.struct(*[F.col(f).alias(name) for name, f in zip(names, fields, strict=True)]))
+    twins = sorted({n for n in names if [m.lower() for m in names].count(n.lower()) > 1})
+    if twins:
+        # Which of two same-named columns holds the field is anyone's guess: every row is malformed
+        # (kept whole in the rescued data), none is loaded by a guess.
+        log.warning(
+            "bronze %s: the header of %s names %s more than once (case ignored); its rows are malformed "
+            "until the file is sent again with one column per field",
+            source.table,
+            ", ".join(files),
+            ", ".join(twins),
+        )
     df = df.select(
         F.map_from_arrays(F.array(), F.array()).cast("map<string,string>").alias("m")
-        if not pairs
+        if not pairs or twins
         else F.create_map(*pairs).alias("m"),
         F.coalesce(F.col(_CORRUPT), record).alias("raw"),
-        F.col(_CORRUPT).isNotNull().alias("broken"),
+        (F.col(_CORRUPT).isNotNull() | F.lit(bool(twins))).alias("broken"),
         F.lit(False).alias("nested"),
         F.col("_metadata.file_path").alias(SOURCE_FILE),
     )
@@ -123,13 +134,24 @@ def _json_lines(spark: SparkSession, source: BronzeSpec, files: list[str]) -> Da
     # Valid JSON (strict: the variant parser) whose first character is `{` is an object.
     df = spark.read.text(files).select(
         F.col("value"),
-        F.transform_keys(F.from_json("value", "map<string,string>"), lambda k, _: F.lower(k)).alias(
-            "_fields"
-        ),
+        F.from_json("value", "map<string,string>").alias("_named"),
         (F.col("value").rlike(r"^\s*\{") & F.expr(f"{parsed} IS NOT NULL") & _one_value("value")).alias(
             "_is_object"
         ),
         F.col("_metadata.file_path").alias(SOURCE_FILE),
+    )
+    # Fields are matched to columns whatever their case. A line naming one field twice that way
+    # (`qty` and `Qty`) does not say which value it means: it is malformed (and a map keyed by the
+    # lowered names could not even be built).
+    named = F.col("_named")
+    twins = F.coalesce(
+        F.size(F.array_distinct(F.transform(F.map_keys(named), F.lower))) < F.size(named), F.lit(False)
+    )
+    df = df.select(
+        F.col("value"),
+        F.when(~twins, F.transform_keys(named, lambda k, _: F.lower(k))).alias("_fields"),
+        (F.col("_is_object") & ~twins).alias("_is_object"),
+        F.col(SOURCE_FILE),
     )
     raw, fields, is_object = F.col("value"), F.col("_fields"), F.col("_is_object")
 
