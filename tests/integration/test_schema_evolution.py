@@ -228,6 +228,7 @@ def test_json_lines_that_are_not_one_object_are_malformed_and_objects_in_names_a
         '{"id": "braces in strings", "qty": 1, "name": "}{ \\"}{\\" {"}  ',  # escaped quotes too
         '{"id": "nested extra", "qty": 1, "name": "x", "extra": {"a": [1, {"b": "}"}], "c": {}}}',
         '{"id": "objects, no brackets", "qty": 1, "extra": {"a": {"b": 1}, "c": {}}} \t',
+        '{"ID": "capital names", "Qty": 4}',  # fields match columns whatever their case
     ]
     path = tmp_path / "edge.json"
     path.write_text("\n".join(lines + valid) + "\n")
@@ -241,5 +242,6 @@ def test_json_lines_that_are_not_one_object_are_malformed_and_objects_in_names_a
     assert rows["braces in strings"]["name"] == '}{ "}{" {'
     assert rows["nested extra"]["qty"] == 1
     assert rows["objects, no brackets"]["qty"] == 1
+    assert rows["capital names"]["qty"] == 4
     malformed = {value for value, row in rows.items() if row[MALFORMED] is not None}
     assert malformed == set(lines[1:]), malformed

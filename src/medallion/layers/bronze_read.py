@@ -143,13 +143,17 @@ def _json_lines(spark: SparkSession, source: BronzeSpec, files: list[str]) -> Da
     # Fields are matched to columns whatever their case. A line naming one field twice that way
     # (`qty` and `Qty`) does not say which value it means: it is malformed (and a map keyed by the
     # lowered names could not even be built).
+    # Most lines name their fields in lower case already: only the others are lowered and checked.
     named = F.col("_named")
-    twins = F.coalesce(
-        F.size(F.array_distinct(F.transform(F.map_keys(named), F.lower))) < F.size(named), F.lit(False)
-    )
+    names = F.concat_ws("\n", F.map_keys(named))  # one string: no per-key function call
+    capitals = F.coalesce(names != F.lower(names), F.lit(False))
+    distinct = F.size(F.array_distinct(F.transform(F.map_keys(named), F.lower)))
+    twins = F.when(capitals, distinct < F.size(named)).otherwise(F.lit(False))
     df = df.select(
         F.col("value"),
-        F.when(~twins, F.transform_keys(named, lambda k, _: F.lower(k))).alias("_fields"),
+        F.when(~capitals, named)
+        .when(~twins, F.transform_keys(named, lambda k, _: F.lower(k)))
+        .alias("_fields"),
         (F.col("_is_object") & ~twins).alias("_is_object"),
         F.col(SOURCE_FILE),
     )
