@@ -142,8 +142,8 @@ def _json_lines(spark: SparkSession, source: BronzeSpec, files: list[str]) -> Da
     )
     # Fields are matched to columns whatever their case. A line naming one field twice that way
     # (`qty` and `Qty`) does not say which value it means: it is malformed (and a map keyed by the
-    # lowered names could not even be built).
-    # Most lines name their fields in lower case already: only the others are lowered and checked.
+    # lowered names could not even be built). Most lines name their fields in lower case already:
+    # only the others are lowered and checked.
     named = F.col("_named")
     names = F.concat_ws("\n", F.map_keys(named))  # one string: no per-key function call
     capitals = F.coalesce(names != F.lower(names), F.lit(False))
