@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import logging
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from urllib.parse import unquote, urlparse
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -102,7 +102,8 @@ def _csv_group(
     )
     pairs = [x for name, f in zip(names, fields, strict=True) for x in (F.lit(name.lower()), F.col(f))]
     record = F.to_json(F.struct(*[F.col(f).alias(name) for name, f in zip(names, fields, strict=True)]))
-    twins = sorted({n for n in names if [m.lower() for m in names].count(n.lower()) > 1})
+    seen = Counter(name.lower() for name in names)
+    twins = sorted(name for name in names if seen[name.lower()] > 1)
     if twins:
         # Which of two same-named columns holds the field is anyone's guess: every row is malformed
         # (kept whole in the rescued data), none is loaded by a guess.
