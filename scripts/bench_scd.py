@@ -28,6 +28,10 @@ deleted key / a NULL tracked value / none of these).
 
 Results go to bench/scd_results.json and the "SCD2" section of docs/benchmarks.md.
 
+This file runs the batches; beside it: bench_scd_data.py (the dimension and its batches),
+bench_scd_alternatives.py (the single MERGEs), bench_scd_checks.py (reference model and
+comparisons), bench_scd_report.py (the docs section).
+
     python scripts/bench_scd.py [--keys 1000000] [--seed 7] [--sample 1000] [--shuffle-partitions 8]
     python scripts/bench_scd.py --docs-only   # rewrite the docs section from bench/scd_results.json
 """
@@ -36,441 +40,33 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import json
 import os
 import platform
-import re
 import shutil
 import sys
 import time
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
+
+from bench_scd_alternatives import (
+    SAME_TABLE,
+    alt_table,
+    copy_sql,
+    mack_available,
+    mack_merge,
+    newest_per_key,
+    run_alternative,
+    textbook_merge,
+    textbook_same_table,
+)
+from bench_scd_checks import load_model, check_sample, key_causes
+from bench_scd_data import KEY, SCENARIOS, SCHEMA, bronze_schema, change_batch, initial_batch, scd_table
+from bench_scd_report import markdown, write_docs
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / "work" / "scd"
 RESULTS = ROOT / "bench" / "scd_results.json"
-DOCS = ROOT / "docs" / "benchmarks.md"
-SCHEMA = "bench_scd"
-BEGIN, END = "<!-- scd2:begin (scripts/bench_scd.py) -->", "<!-- scd2:end -->"
-
-KEY, SEQ = "id", "updated_at"
-TRACKED = ("name", "tier")
-UNTRACKED = ("note",)
-BRONZE_COLUMNS = ("id", "name", "tier", "note", "updated_at", "op")
-VALIDITY = ("effective_from", "effective_to", "is_current")
-TIERS = ("bronze", "silver", "gold", "platinum")
-# (label, fraction of keys changing, first sequence value of the batch)
-SCENARIOS = (
-    ("initial load", 1.0, 1000),
-    ("1% of keys change", 0.01, 2000),
-    ("10% of keys change", 0.10, 3000),
-)
-
-
-# --- the table and the data ------------------------------------------------------------------
-
-
-def scd_table():
-    """dim_item: key id (bigint), sequence updated_at (int), tracked name + tier, untracked note."""
-    from medallion.specs.model import ColumnSpec, ScdSpec, SilverSpec
-
-    types = {"id": "bigint", "name": "string", "tier": "string", "note": "string", "updated_at": "int"}
-    columns = tuple(
-        ColumnSpec(layer="silver", table="dim_item", name=n, data_type=t) for n, t in types.items()
-    )
-    return SilverSpec(
-        table="dim_item",
-        source_table="items",
-        load_pattern="scd2",
-        keys=(KEY,),
-        sequence_by=(SEQ,),
-        delete_when="op = 'D'",
-        columns=columns,
-        scd=ScdSpec(scd_type=2, tracked_columns=TRACKED, untracked_columns=UNTRACKED),
-        spec_file="scd_mappings.csv",
-    )
-
-
-def bronze_schema():
-    from pyspark.sql.types import StringType, StructField, StructType, TimestampType
-
-    fields = [StructField(c, StringType()) for c in BRONZE_COLUMNS]
-    return StructType(
-        [*fields, StructField("_source_file", StringType()), StructField("_ingested_at", TimestampType())]
-    )
-
-
-def _lineage(df, number: int):
-    from pyspark.sql import functions as F
-
-    return df.withColumn("_source_file", F.lit(f"drop_{number}.csv")).withColumn(
-        "_ingested_at", F.lit(datetime(2024, 1, 1 + number))
-    )
-
-
-def initial_batch(spark, keys: int, seed: int):
-    from pyspark.sql import functions as F
-
-    df = spark.range(keys).select(
-        F.col("id").cast("string").alias("id"),
-        F.concat(F.lit("item-"), F.col("id")).alias("name"),
-        F.element_at(
-            F.array(*map(F.lit, TIERS)), (F.pmod(F.hash("id", F.lit(seed)), 4) + 1).cast("int")
-        ).alias("tier"),
-        F.lit("initial").alias("note"),
-        F.lit(str(SCENARIOS[0][2])).alias("updated_at"),
-        F.lit("U").alias("op"),
-    )
-    return _lineage(df, 0)
-
-
-def change_batch(spark, keys: int, seed: int, number: int, fraction: float, first_seq: int, previous):
-    """Events for ~fraction*keys keys: 1-3 per key with increasing sequence, untracked-only
-    changes, NULL tiers and deletes. `previous` (bronze rows so far) supplies each key's values
-    before the batch, so an untracked-only first event really leaves the tracked values alone."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    def h(*parts):  # a deterministic percentile 0..99 per (key, batch, parts)
-        return F.pmod(F.hash(F.col("key"), F.lit(seed), F.lit(number), *map(F.lit, parts)), 100)
-
-    chosen = (
-        spark.range(keys)
-        .withColumnRenamed("id", "key")
-        .where(
-            F.pmod(F.hash("key", F.lit(seed), F.lit(number), F.lit("pick")), 1_000_000) < int(fraction * 1e6)
-        )
-    )
-    n_events = F.when(h("n") < 60, 1).when(h("n") < 85, 2).otherwise(3)
-    events = chosen.select(
-        "key",
-        n_events.alias("n"),
-        (h("del") < 5).alias("ends_with_delete"),
-        F.explode(F.sequence(F.lit(1), n_events)).alias("j"),
-    )
-    # Whether event j changes the tracked columns (else only `note`), and the running count of
-    # tracked changes, which names the version's values.
-    events = events.withColumn(
-        "tracked_change", F.pmod(F.hash("key", F.lit(seed), F.lit(number), "j"), 100) >= 20
-    )
-    by_j = Window.partitionBy("key").orderBy("j").rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    events = events.withColumn("t", F.sum(F.col("tracked_change").cast("int")).over(by_j))
-    latest = Window.partitionBy("id").orderBy(F.col("updated_at").cast("int").desc())
-    before = (
-        previous.withColumn("_n", F.row_number().over(latest))
-        .where("_n = 1")
-        .select(
-            F.col("id").cast("bigint").alias("key"),
-            F.col("name").alias("p_name"),
-            F.col("tier").alias("p_tier"),
-        )
-    )
-    events = events.join(before, "key", "left")
-    new_tier = F.when(
-        F.pmod(F.hash("key", F.lit(seed), F.lit(number), "t", F.lit("null")), 100) < 2, F.lit(None)
-    ).otherwise(
-        F.element_at(
-            F.array(*map(F.lit, TIERS)),
-            (F.pmod(F.hash("key", F.lit(seed), F.lit(number), "t"), 4) + 1).cast("int"),
-        )
-    )
-    is_delete = F.col("ends_with_delete") & (F.col("j") == F.col("n"))
-    df = events.select(
-        F.col("key").cast("string").alias("id"),
-        F.when(is_delete, F.lit(None))
-        .when(F.col("t") == 0, F.col("p_name"))
-        .otherwise(F.concat(F.lit("item-"), F.col("key"), F.lit(f"-b{number}v"), F.col("t")))
-        .alias("name"),
-        F.when(is_delete, F.lit(None))
-        .when(F.col("t") == 0, F.col("p_tier"))
-        .otherwise(new_tier)
-        .alias("tier"),
-        F.when(is_delete, F.lit(None)).otherwise(F.concat(F.lit(f"b{number}e"), F.col("j"))).alias("note"),
-        (F.lit(first_seq) + F.col("j") * 10).cast("string").alias("updated_at"),
-        F.when(is_delete, "D").otherwise("U").alias("op"),
-    )
-    return _lineage(df, number)
-
-
-# --- the alternatives ------------------------------------------------------------------------
-
-LINEAGE = ("_source_file", "_ingested_at")
-SAME_TABLE = "textbook, same table"
-ALT_COLUMNS = {
-    "textbook": (KEY, *TRACKED, *UNTRACKED, SEQ, *VALIDITY),
-    SAME_TABLE: (KEY, *TRACKED, *UNTRACKED, SEQ, *LINEAGE, *VALIDITY),
-    "mack": (KEY, *TRACKED, *VALIDITY),
-}
-
-
-# What each alternative's copy of the engine's table keeps beyond its columns.
-ALT_PROPERTIES = {SAME_TABLE: "TBLPROPERTIES ('delta.enableChangeDataFeed' = 'true')"}
-
-
-def alt_table(name: str) -> str:
-    """The table an alternative writes: its name as an identifier."""
-    return "alt_" + re.sub(r"\W+", "_", name)
-
-
-def copy_sql(name: str, target: str, source: str) -> str:
-    """CREATE TABLE `target` as the alternative `name`'s copy of `source` (a table or a time travel)."""
-    select = ", ".join(f"`{c}`" for c in ALT_COLUMNS[name])
-    return (
-        f"CREATE TABLE {target} USING DELTA {ALT_PROPERTIES.get(name, '')} AS SELECT {select} FROM {source}"
-    )
-
-
-def textbook_merge(spark, updates, target: str, lineage: tuple[str, ...] = ()) -> None:
-    """The textbook SCD2 single MERGE with a staged union (+ deletes, + in-place untracked);
-    `lineage` columns are set on the rows it updates in place or inserts, as the engine's are."""
-    updates.createOrReplaceTempView("scd_updates")
-    kept = "".join(f", {c} = s.{c}" for c in lineage)
-    inserted = "".join(f", {c}" for c in lineage)
-    inserted_values = "".join(f", s.{c}" for c in lineage)
-
-    def same(a: str, b: str) -> str:  # NULL-safe: the tracked values of a and b are equal
-        return " AND ".join(f"{a}.`{c}` <=> {b}.`{c}`" for c in TRACKED)
-
-    spark.sql(f"""
-        MERGE INTO {target} t
-        USING (
-          SELECT u.id AS merge_key, u.* FROM scd_updates u
-          UNION ALL
-          SELECT NULL AS merge_key, u.* FROM scd_updates u
-          JOIN {target} c ON c.id = u.id AND c.is_current
-          WHERE NOT u._is_delete AND NOT ({same("c", "u")})
-        ) s
-        ON t.id = s.merge_key AND t.is_current
-        WHEN MATCHED AND s._is_delete THEN
-          UPDATE SET is_current = false, effective_to = s.updated_at
-        WHEN MATCHED AND NOT ({same("t", "s")}) THEN
-          UPDATE SET is_current = false, effective_to = s.updated_at
-        WHEN MATCHED THEN
-          UPDATE SET note = s.note, updated_at = s.updated_at{kept}
-        WHEN NOT MATCHED AND NOT s._is_delete THEN
-          INSERT (id, name, tier, note, updated_at, effective_from, effective_to, is_current{inserted})
-          VALUES (s.id, s.name, s.tier, s.note, s.updated_at, s.updated_at, NULL, true{inserted_values})
-    """).collect()
-
-
-def textbook_same_table(spark, updates, target: str) -> None:
-    """The textbook MERGE on a copy like the engine's table: its lineage columns and change data feed."""
-    textbook_merge(spark, updates, target, lineage=LINEAGE)
-
-
-def mack_merge(spark, updates, target: str) -> None:
-    import mack
-    from delta.tables import DeltaTable
-    from pyspark.sql import functions as F
-
-    rows = updates.where(~F.col("_is_delete")).select(KEY, *TRACKED, F.col(SEQ).alias("effective_from"))
-    mack.type_2_scd_generic_upsert(
-        DeltaTable.forName(spark, target),
-        rows,
-        KEY,
-        list(TRACKED),
-        "is_current",
-        "effective_from",
-        "effective_to",
-    )
-
-
-def newest_per_key(updates):
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    newest = Window.partitionBy(KEY).orderBy(F.col(SEQ).desc())
-    return updates.withColumn("_n", F.row_number().over(newest)).where("_n = 1").drop("_n")
-
-
-def mack_available() -> bool:
-    return importlib.util.find_spec("mack") is not None
-
-
-# --- checks ----------------------------------------------------------------------------------
-
-
-def _load_model():
-    """tests/scd/model.py (the project's reference model) if it is there and has what we use."""
-    path = ROOT / "tests" / "scd" / "model.py"
-    if not path.exists():
-        return None
-    try:
-        spec = importlib.util.spec_from_file_location("_scd_reference_model", path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        module.Layout, module.run  # noqa: B018
-    except Exception as exc:
-        print(f"  tests/scd/model.py not usable ({exc}); using the inline reference", flush=True)
-        return None
-    return module
-
-
-def inline_scd2(events: list[dict]) -> list[dict]:
-    """docs/scd.md SCD2 for events that are all accepted (no ties or duplicates, as generated)."""
-    by_key: dict = {}
-    for e in events:
-        by_key.setdefault(e[KEY], []).append(e)
-    rows = []
-    for key_events in by_key.values():
-        key_events.sort(key=lambda e: e[SEQ])
-        versions: list[list[int]] = []
-        for i, e in enumerate(key_events):
-            if e["is_delete"]:
-                continue
-            prev = key_events[i - 1] if i else None
-            if prev is None or prev["is_delete"] or any(e[c] != prev[c] for c in TRACKED):
-                versions.append([i])
-            else:
-                versions[-1].append(i)
-        for v in versions:
-            first, last = key_events[v[0]], key_events[v[-1]]
-            nxt = key_events[v[-1] + 1] if v[-1] + 1 < len(key_events) else None
-            row = {c: last[c] for c in (KEY, *TRACKED, *UNTRACKED, SEQ, "_source_file", "_ingested_at")}
-            row.update({c: first[c] for c in TRACKED})
-            row.update(effective_from=first[SEQ], effective_to=nxt and nxt[SEQ], is_current=nxt is None)
-            rows.append(row)
-    return rows
-
-
-def check_sample(spark, table, silver: str, bronze_tables: list[str], keys: list[int], model) -> dict:
-    """The engine's rows for `keys` against the reference computed from all their bronze events."""
-    from pyspark.sql import functions as F
-
-    from medallion.layers.transforms import conform
-    from medallion.names import IS_DELETE as DELETE_FLAG
-
-    columns = (KEY, *TRACKED, *UNTRACKED, SEQ, "_source_file", "_ingested_at", *VALIDITY)
-    batches = []
-    for name in bronze_tables:
-        rows = spark.read.table(name).transform(conform(table)).where(F.col(KEY).isin(keys)).collect()
-        batches.append([{**r.asDict(), "is_delete": r[DELETE_FLAG]} for r in rows])
-    if model is not None:
-        layout = model.Layout(keys=(KEY,), sequence=(SEQ,), tracked=TRACKED, untracked=UNTRACKED)
-        expected = model.run(batches, layout).scd2()
-    else:
-        expected = inline_scd2([e for b in batches for e in b])
-    actual = [r.asDict() for r in spark.read.table(silver).where(F.col(KEY).isin(keys)).collect()]
-
-    def as_set(rows):
-        return {tuple(r.get(c) for c in columns) for r in rows}
-
-    want, got = as_set(expected), as_set(actual)
-    wrong = {row[0] for row in want ^ got}
-    return {
-        "reference": "tests/scd/model.py" if model is not None else "inline (scripts/bench_scd.py)",
-        "sampled_keys": len(keys),
-        "rows_expected": len(want),
-        "keys_mismatched": len(wrong),
-        "ok": not wrong and len(expected) == len(actual),
-    }
-
-
-def compare(spark, alt: str, engine: str, columns: tuple[str, ...], causes) -> dict:
-    """Keys whose rows differ between an alternative's table and the engine's, by cause."""
-    from pyspark.sql import functions as F
-
-    a = spark.read.table(alt).select(*columns)
-    e = spark.read.table(engine).select(*columns)
-    differ = a.exceptAll(e).select(KEY).union(e.exceptAll(a).select(KEY)).distinct()
-    tally = (
-        differ.join(causes, KEY, "left")
-        .select(F.coalesce("cause", F.lit("key not in the batch")).alias("cause"))
-        .groupBy("cause")
-        .count()
-        .collect()
-    )
-    by_cause = {r["cause"]: r["count"] for r in tally}
-    n = sum(by_cause.values())
-    return {"matches": n == 0, "keys_differ": n, "by_cause": dict(sorted(by_cause.items()))}
-
-
-def key_causes(updates, current_before):
-    """Per key of a conformed batch, the first that applies: several changes / a lone delete /
-    an upsert for a key with history but no current row (re-insert) / a NULL tracked value."""
-    from pyspark.sql import functions as F
-
-    null_tracked = F.lit(False)
-    for c in TRACKED:
-        null_tracked = null_tracked | (F.col(c).isNull() & ~F.col("_is_delete"))
-    per_key = updates.groupBy(KEY).agg(
-        F.count(F.lit(1)).alias("n"),
-        F.max(F.col("_is_delete").cast("int")).alias("deletes"),
-        F.max(null_tracked.cast("int")).alias("nulls"),
-    )
-    history = current_before.groupBy(KEY).agg(F.max(F.col("is_current").cast("int")).alias("live"))
-    cause = (
-        F.when(F.col("n") > 1, "several changes in one batch")
-        .when(F.col("deletes") > 0, "a single delete")
-        .when(F.col("live") == 0, "re-insert of a deleted key")
-        .when(F.col("nulls") > 0, "NULL in a tracked column")
-        .otherwise("one plain change")
-    )
-    return per_key.join(history, KEY, "left").select(KEY, cause.alias("cause"))
-
-
-# --- running ---------------------------------------------------------------------------------
-
-
-def _error(exc: BaseException) -> tuple[str, str]:
-    """(error class, first line of the message) of a Spark/Delta error."""
-    text = str(exc).strip()
-    found = re.search(r"\[([A-Z][A-Z0-9_]+)\]", text)
-    first = text.splitlines()[0] if text else type(exc).__name__
-    return (found.group(1) if found else type(exc).__name__), first[:300]
-
-
-def run_alternative(spark, name: str, merge, updates, engine: str, before: int, causes, input_rows: int):
-    """`merge` on a copy of the engine's table as of version `before`: as the batch is, then (if
-    refused) on the newest event per key. Compared with the engine's table after the batch."""
-    from bench import MemorySampler
-
-    target = f"spark_catalog.{SCHEMA}.{alt_table(name)}"
-    columns = ALT_COLUMNS[name]
-
-    def reset():
-        spark.sql(f"DROP TABLE IF EXISTS {target}")
-        spark.sql(copy_sql(name, target, f"{engine} VERSION AS OF {before}"))
-
-    out: dict = {}
-    for variant, rows in (("as_is", updates), ("newest_per_key", newest_per_key(updates))):
-        reset()
-        # A refused MERGE is expected here: keep Delta's stack trace out of the output.
-        spark.sparkContext.setLogLevel("OFF")
-        start = time.perf_counter()
-        try:
-            with MemorySampler() as sampler:
-                merge(spark, rows, target)
-        except Exception as exc:
-            error_class, message = _error(exc)
-            out[variant] = {
-                "ok": False,
-                "seconds": round(time.perf_counter() - start, 2),
-                "error_class": error_class,
-                "error": message,
-            }
-            print(f"    {name} {variant}: refused after {out[variant]['seconds']} s: {message}", flush=True)
-            continue
-        finally:
-            spark.sparkContext.setLogLevel("ERROR")
-        seconds = time.perf_counter() - start
-        out[variant] = {
-            "ok": True,
-            "seconds": round(seconds, 2),
-            "rows_per_second": round(input_rows / seconds),
-            "peak_memory_mib": round(sampler.peak),
-            **compare(spark, target, engine, columns, causes),
-        }
-        print(
-            f"    {name} {variant}: {out[variant]['seconds']} s, matches: {out[variant]['matches']} "
-            f"({out[variant]['keys_differ']} keys differ: {out[variant]['by_cause']})",
-            flush=True,
-        )
-        if variant == "as_is":
-            break  # the batch as it is went through: no workaround needed
-    return out
 
 
 def _context(schema: str):
@@ -557,7 +153,7 @@ def run(keys: int, seed: int, sample: int, shuffle_partitions: int) -> dict:
     warm_up_seconds = warm_up(spark, table, seed)
     target = ensure_table(spark, table, _context(SCHEMA), source_schema=bronze_schema())
     engine = target.name
-    model = _load_model()
+    model = load_model()
     alternatives = {"textbook": textbook_merge, SAME_TABLE: textbook_same_table}
     if mack_available():
         alternatives["mack"] = mack_merge
@@ -682,121 +278,6 @@ def _mack_version() -> str | None:
     with contextlib.suppress(Exception):
         return version("mack")
     return "?"
-
-
-# --- the docs section ------------------------------------------------------------------------
-
-
-def _alt_cells(result: dict) -> tuple[str, str, str, str, str]:
-    """(batch as it is, what was timed, seconds, rows/s, matches) for the alternatives' table."""
-    as_is = result["as_is"]
-    if as_is["ok"]:
-        return "ran", "the batch", str(as_is["seconds"]), f"{as_is['rows_per_second']:,}", _matches(as_is)
-    error = as_is.get("error_class") or as_is["error"]
-    refused = f"refused after {as_is['seconds']} s: {error}"
-    work = result.get("newest_per_key", {})
-    if not work.get("ok"):
-        return refused, "newest event per key", "failed", "", "no"
-    rate = f"{work['rows_per_second']:,}"
-    return refused, "newest event per key", str(work["seconds"]), rate, _matches(work)
-
-
-def _matches(r: dict) -> str:
-    if r["matches"]:
-        return "yes"
-    causes = ", ".join(f"{n:,} {c}" for c, n in r["by_cause"].items())
-    return f"no: {r['keys_differ']:,} keys differ ({causes})"
-
-
-def markdown(results: dict) -> str:
-    keys = results["keys"]
-    mack = results.get("mack")
-    lines = [
-        BEGIN,
-        "## SCD2",
-        "",
-        f"Written by `make bench` (scripts/bench_scd.py, `KEYS={keys}`); results in bench/scd_results.json. "
-        f"Machine: {results['machine']}; Spark {results['spark']}, Delta {results['delta']}, "
-        f"{results['master']}, {results['shuffle_partitions']} shuffle partitions, driver memory 4g. "
-        f"Whole run {results['total_seconds']} s (session start {results.get('session_start_seconds')} s, "
-        f"untimed warm-up {results.get('warm_up_seconds')} s, data generation and checks included).",
-        "",
-        f"A {keys:,}-key dimension (key `id`, tracked `name` + `tier`, untracked `note`, int sequence "
-        "`updated_at`, deletes `op = 'D'`) built through the real silver path (`process_batch` → "
-        "`write_scd`): an initial load, then a batch in which 1% of the keys change, then one in which "
-        "10% change, on the same table. Of the changed keys ~60% change once, ~25% twice, ~15% three "
-        "times in the batch; ~20% of the events change only `note`, ~2% of the tracked changes set "
-        "`tier` to NULL, ~5% of the changed keys end with a delete. rows/s = bronze rows in the batch / "
-        "seconds.",
-        "",
-        "| batch | bronze rows | keys | engine s | engine rows/s | of which recompute + MERGE s | "
-        "engine vs reference (sampled keys) |",
-        "|---|---:|---:|---:|---:|---:|---|",
-    ]
-    for s in results["scenarios"]:
-        e = s["engine"]
-        check = e["check"]
-        verdict = "ok" if check["ok"] else f"{check['keys_mismatched']} keys differ"
-        lines.append(
-            f"| {s['scenario']} | {s['input_rows']:,} | {s['keys_in_batch']:,} | {e['seconds']} | "
-            f"{e['rows_per_second']:,} | {e['replace_keys_seconds']} | {verdict} ({check['sampled_keys']:,}) |"
-        )
-    lines += [
-        "",
-        "Alternatives, each on a copy of the engine's table as it was before the batch, fed the same "
-        "conformed rows, and compared with the engine's table after it (the engine is the model: its "
-        "sampled keys match a pure-Python computation of docs/scd.md, column above). *textbook* = the "
-        "single MERGE with a staged union (updates UNION rows-to-insert with a NULL merge key; MERGE ON "
-        "key AND is_current), extended to close a version on a delete and to update `note` in place, on a "
-        "copy with only the columns it writes and no table properties. *textbook, same table* = the same "
-        "MERGE on a copy like the engine's table: it also keeps the lineage columns (`_source_file`, "
-        "`_ingested_at`, set on the rows it writes) and has the change data feed on, as every silver "
-        "table has (gold reads it). "
-        + (
-            f"*mack* = mack {mack} `type_2_scd_generic_upsert` (not a project dependency; it has no deletes "
-            "and versions on every column it is given, so it gets the upserts and `name`, `tier`; it is "
-            "compared on those columns). "
-            if mack
-            else "mack was not importable in this run (see below). "
-        )
-        + "When Delta refuses the batch as it is, the usual workaround is timed: keep the newest event "
-        "per key.",
-        "",
-        "| batch | alternative | the batch as it is | timed run on | s | rows/s | matches the model |",
-        "|---|---|---|---|---:|---:|---|",
-    ]
-    for s in results["scenarios"]:
-        for name, result in s["alternatives"].items():
-            outcome, timed, seconds, rate, matches = _alt_cells(result)
-            lines.append(
-                f"| {s['scenario']} | {name} | {outcome} | {timed} | {seconds} | {rate} | {matches} |"
-            )
-    lines += [
-        "",
-        "Caveats: one run on a 2-core machine, no repetitions; everything runs in one JVM after an "
-        "untimed warm-up (engine and MERGEs on a 2,000-key table), the engine first in each batch. The "
-        "engine's seconds include what the alternatives do not do: classifying duplicates and ties "
-        "against the change log, appending to it, and recomputing every touched key's whole history "
-        "from it. No late events, duplicates or ties in this data; with them the single MERGE would "
-        "differ further. rows/s of a run on the newest event per key still counts all bronze rows of "
-        "the batch, and its seconds exclude the refused attempt. mack runs only when `import mack` "
-        "works: `pip install mack` into a throwaway venv and put its site-packages on PYTHONPATH (its "
-        "wheel declares no dependencies, so the pinned pyspark/delta-spark stay as they are).",
-        END,
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def write_docs(results: dict) -> None:
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    section = markdown(results)
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + section + (("\n" + tail) if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOCS.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
