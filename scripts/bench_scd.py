@@ -60,7 +60,7 @@ from bench_scd_alternatives import (
     textbook_merge,
     textbook_same_table,
 )
-from bench_scd_checks import load_model, check_sample, key_causes
+from bench_scd_checks import check_sample, key_causes, load_model
 from bench_scd_data import KEY, SCENARIOS, SCHEMA, bronze_schema, change_batch, initial_batch, scd_table
 from bench_scd_report import markdown, write_docs
 
@@ -126,7 +126,7 @@ def warm_up(spark, table, seed: int, keys: int = 2000) -> float:
 def run(keys: int, seed: int, sample: int, shuffle_partitions: int) -> dict:
     from pyspark.sql import functions as F
 
-    from bench import MemorySampler
+    from bench_measure import MemorySampler
     from medallion.delta.tables import current_version
     from medallion.layers import scd as scd_module
     from medallion.layers.silver import ensure_table

@@ -114,7 +114,7 @@ def _error(exc: BaseException) -> tuple[str, str]:
 def run_alternative(spark, name: str, merge, updates, engine: str, before: int, causes, input_rows: int):
     """`merge` on a copy of the engine's table as of version `before`: as the batch is, then (if
     refused) on the newest event per key. Compared with the engine's table after the batch."""
-    from bench import MemorySampler
+    from bench_measure import MemorySampler
 
     target = f"spark_catalog.{SCHEMA}.{alt_table(name)}"
     columns = ALT_COLUMNS[name]
