@@ -18,9 +18,14 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_script", ROOT / "scripts" / "bench.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    """scripts/bench.py as `python scripts/bench.py` loads it: its folder first on the path (its parts
+    are modules beside it)."""
+    scripts = ROOT / "scripts"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(scripts))
+        spec = importlib.util.spec_from_file_location("bench_script", scripts / "bench.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
     return module
 
 
