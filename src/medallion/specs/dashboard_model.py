@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from medallion.names import OPS
+
 __all__ = [
     "AGGREGATIONS",
     "ALERT_OPERATORS",
+    "DASHBOARD_EXTRA_LAYERS",
     "GRID_COLUMNS",
     "PERMISSION_LEVELS",
     "WIDGET_KINDS",
@@ -26,6 +29,7 @@ __all__ = [
     "parse_field",
 ]
 
+DASHBOARD_EXTRA_LAYERS = (OPS,)  # dashboards may also read the run records: `${ops}.run_log`
 GRID_COLUMNS = 6  # Lakeview lays widgets out on a 6-column grid
 AGGREGATIONS = ("sum", "avg", "count", "count_distinct", "min", "max")
 PERMISSION_LEVELS = ("CAN_VIEW", "CAN_RUN", "CAN_EDIT", "CAN_MANAGE")
