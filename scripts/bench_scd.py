@@ -124,9 +124,9 @@ def warm_up(spark, table, seed: int, keys: int = 2000) -> float:
 
 
 def run(keys: int, seed: int, sample: int, shuffle_partitions: int) -> dict:
+    from bench_measure import MemorySampler
     from pyspark.sql import functions as F
 
-    from bench_measure import MemorySampler
     from medallion.delta.tables import current_version
     from medallion.layers import scd as scd_module
     from medallion.layers.silver import ensure_table
